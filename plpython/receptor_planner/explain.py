@@ -1,0 +1,115 @@
+"""Explanations a workforce planner can act on, starting with capacity arithmetic.
+
+Arithmetic bounds the line count before any search: every line needs one
+place per term, one term in a post of each required category, enough weeks in
+team posts; ordinary posts need enough lines to be staffed. Each bound that
+bites becomes a reason naming the rule, the posts and the terms.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .instance import Instance
+from .rules import Rules, week_floor
+
+
+@dataclass
+class Reason:
+    rule: str
+    message: str
+    lines_possible: int | None = None  # the most lines this reason allows
+    posts: list[str] = field(default_factory=list)
+    terms: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+
+
+def _places(instance: Instance, selects, terms=None) -> tuple[int, list[str]]:
+    total, keys = 0, []
+    for post in instance.positions:
+        if not selects(post):
+            continue
+        places = sum(post.capacity[t - 1] for t in (terms or range(1, instance.n_terms + 1))
+                     if post.offered(t))
+        if places:
+            total += places
+            keys.append(post.key)
+    return total, keys
+
+
+def capacity_reasons(instance: Instance, rules: Rules, n_lines: int) -> list[Reason]:
+    """Upper bounds on the line count from arithmetic alone, tightest first."""
+    reasons = []
+    for t in range(1, instance.n_terms + 1):
+        places, _ = _places(instance, lambda post: True, [t])
+        reasons.append(Reason("CAPACITY", f"term {t} offers {places} places in all, "
+                                          f"but {n_lines} lines each need one", places, terms=[t]))
+    for category in rules.categories:
+        places, keys = _places(instance, lambda post: category in post.categories)
+        reasons.append(Reason("CATEGORIES", f"category {category} posts offer {places} term places, "
+                                            f"but {n_lines} lines each need one", places, posts=keys))
+    if rules.team_min is not None:
+        need = week_floor(rules.team_min, instance.period_weeks)
+        k = _fewest_terms(instance.term_weeks, need)
+        places, keys = _places(instance, lambda post: not post.service and not post.non_clinical)
+        possible = places // k if k else 0
+        reasons.append(Reason("TEAM_MIN", f"team (non-service clinical) posts offer {places} term places, "
+                                          f"but {n_lines} lines each need {k} terms in them "
+                                          f"({need} weeks)", possible))
+    if rules.min_terms:
+        long_terms = [t for t in range(1, instance.n_terms + 1) if instance.term_weeks[t - 1] >= 10]
+        places, _ = _places(instance, lambda post: not post.non_clinical, long_terms)
+        reasons.append(Reason("MIN_TERMS", f"clinical posts in terms of 10 weeks or more offer {places} places, "
+                                           f"but {n_lines} lines each need {rules.min_terms}",
+                              places // rules.min_terms, terms=long_terms))
+    binding = [r for r in reasons if r.lines_possible is not None and r.lines_possible < n_lines]
+    return sorted(binding, key=lambda r: r.lines_possible)
+
+
+def _fewest_terms(term_weeks: tuple[int, ...], weeks: int) -> int | None:
+    total = 0
+    for k, w in enumerate(sorted(term_weeks, reverse=True), start=1):
+        total += w
+        if total >= weeks:
+            return k
+    return None
+
+
+def staffing_reasons(instance: Instance, n_lines: int) -> list[Reason]:
+    """Terms whose ordinary posts need more lines than there are to staff them."""
+    reasons = []
+    for t in range(1, instance.n_terms + 1):
+        need = sum(p.min_fill[t - 1] for p in instance.positions if not p.excludable)
+        if need > n_lines:
+            keys = [p.key for p in instance.positions if not p.excludable and p.min_fill[t - 1]]
+            reasons.append(Reason("MIN_FILL", f"term {t}: ordinary posts need {need} lines to be staffed "
+                                              f"(min_fill), but only {n_lines} lines are requested",
+                                  terms=[t], posts=keys))
+    return reasons
+
+
+def structure_reasons(instance: Instance, rules: Rules, n_lines: int) -> list[Reason]:
+    """Rules the allocation run breaks before any post is placed."""
+    reasons = []
+    n_terms = instance.n_terms
+    if rules.term_count and not rules.term_count[0] <= n_terms <= rules.term_count[1]:
+        low, high = rules.term_count
+        wanted = str(low) if low == high else f"{low} to {high}"
+        reasons.append(Reason("TERM_COUNT", f"{', '.join(rules.names)} needs {wanted} terms a year; "
+                                            f"this allocation run has {n_terms}", 0))
+    if rules.clinical_weeks_min is not None:
+        clinical = instance.period_weeks - instance.leave.weeks
+        if clinical < rules.clinical_weeks_min:
+            reasons.append(Reason("CLINICAL_WEEKS", f"{instance.leave.weeks} weeks of leave leave {clinical} "
+                                                    f"clinical weeks, fewer than the "
+                                                    f"{rules.clinical_weeks_min} required", 0))
+    highest_pin = max((pin.line for pin in instance.pins), default=0)
+    if highest_pin > n_lines:
+        reasons.append(Reason("PIN", f"line {highest_pin} is pinned, but only {n_lines} lines are requested",
+                              0))
+    return reasons
+
+
+def explanation(summary: str, reasons: list[Reason]) -> dict:
+    return {"summary": summary, "reasons": [r.as_dict() for r in reasons]}

@@ -1,0 +1,129 @@
+"""Annual leave: the ways one line can take its leave, and a choice for every line.
+
+Under the rules of docs/rules.md leave never depends on which posts a line
+holds, so it is solved on its own: lines are interchangeable, so the model
+counts how many lines take each leave option instead of giving every line a
+boolean per option. That keeps it small (hundreds of integers, not hundreds
+of thousands of booleans) whatever the line count.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from .instance import Instance
+
+Block = tuple[int, int]  # (start_week, weeks), 1-based
+
+
+@dataclass(frozen=True)
+class LeaveOption:
+    blocks: tuple[Block, ...]  # every block of the line, fixed ones included, in date order
+    free: tuple[Block, ...]  # the blocks that come from a pattern (count against relief cover)
+
+    def weeks(self) -> set[int]:
+        return {s + i for s, n in self.blocks for i in range(n)}
+
+
+def leave_options(instance: Instance) -> list[LeaveOption]:
+    """Every placement of every allowed pattern, in a fixed order."""
+    leave = instance.leave
+    period = instance.period_weeks
+    fixed = list(leave.fixed_blocks)
+    term_of = [0] + [instance.term_of_week(w) for w in range(1, period + 1)]
+    gap = max(leave.min_gap_weeks, 1)  # blocks closer than one week would merge into one
+
+    def fits(start: int, length: int) -> bool:
+        end = start + length - 1
+        if start < 1 or end > period:
+            return False
+        return not leave.within_term or term_of[start] == term_of[end]
+
+    def apart(a: Block, b: Block) -> bool:
+        (s1, n1), (s2, n2) = sorted((a, b))
+        return s2 - (s1 + n1 - 1) - 1 >= gap
+
+    fixed_ok = all(fits(s, n) for s, n in fixed) and all(
+        apart(a, b) for i, a in enumerate(fixed) for b in fixed[i + 1:])
+    if not fixed_ok:
+        return []
+    options: list[LeaveOption] = []
+
+    def place(pattern: tuple[int, ...], earliest: int, chosen: list[Block]) -> None:
+        if not pattern:
+            option = LeaveOption(tuple(sorted(chosen + fixed)), tuple(chosen))
+            if _keeps_every_term(instance, option):
+                options.append(option)
+            return
+        length = pattern[0]
+        for start in range(earliest, period - length + 2):
+            block = (start, length)
+            if fits(start, length) and all(apart(block, f) for f in fixed):
+                place(pattern[1:], start + length + gap, chosen + [block])
+
+    for pattern in leave.patterns:
+        place(pattern, 1, [])
+    return options
+
+
+def _keeps_every_term(instance: Instance, option: LeaveOption) -> bool:
+    """A term entirely on leave would hold no post (ONE_POSITION_PER_TERM)."""
+    weeks = option.weeks()
+    return all(any(w not in weeks for w in range(instance.term_start_week(t),
+                                                  instance.term_start_week(t) + instance.term_weeks[t - 1]))
+               for t in range(1, instance.n_terms + 1))
+
+
+@dataclass
+class LeavePlan:
+    options: list[LeaveOption]  # one per line, in line order
+    peak: int  # most lines on (non-fixed) leave in any week
+
+
+def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -> LeavePlan:
+    """Choose a leave option for as many lines as possible, up to ``most_lines``.
+
+    Respects ``max_concurrent`` per week; among the plans with the most lines,
+    keeps the weekly peak lowest so relief cover is spread over the year.
+    Fewer lines are always possible than more, so the result for the line
+    count a post solve built is exact.
+    """
+    options = leave_options(instance)
+    if most_lines == 0 or not options:
+        return LeavePlan([], 0)
+    model = cp_model.CpModel()
+    count = [model.new_int_var(0, most_lines, f"take[{i}]") for i in range(len(options))]
+    lines = model.new_int_var(0, most_lines, "lines")
+    model.add(sum(count) == lines)
+    cap = instance.leave.max_concurrent
+    peak = model.new_int_var(0, most_lines if cap is None else min(cap, most_lines), "peak")
+    for week in range(1, instance.period_weeks + 1):
+        covering = [count[i] for i, o in enumerate(options) if any(s <= week < s + n for s, n in o.free)]
+        if covering:
+            model.add(sum(covering) <= peak)
+    model.maximize((most_lines + 1) * lines - peak)  # lines first, then the lowest peak
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 1.0)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.catch_sigint_signal = False
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return LeavePlan([], 0)
+    chosen: list[LeaveOption] = []
+    for i, option in enumerate(options):
+        chosen.extend([option] * solver.value(count[i]))
+    return LeavePlan(_interleave(chosen), solver.value(peak))
+
+
+def _interleave(chosen: list[LeaveOption]) -> list[LeaveOption]:
+    """Spread equal options over the lines instead of giving them to neighbours."""
+    stride = len(chosen)
+    step = next((k for k in range(max(stride // 3, 1), stride + 1) if _coprime(k, stride)), 1)
+    return [chosen[(i * step) % stride] for i in range(stride)]
+
+
+def _coprime(a: int, b: int) -> bool:
+    while b:
+        a, b = b, a % b
+    return a == 1

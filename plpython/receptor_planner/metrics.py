@@ -1,0 +1,50 @@
+"""Quality metrics of a set of lines: what a result reports about itself.
+
+Computed from the lines alone (never from solver variables), so a result's
+report and the benchmark's columns mean the same thing.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from itertools import combinations
+
+from .instance import Instance
+
+
+def line_metrics(instance: Instance, lines: list[tuple[tuple[str, ...], tuple[tuple[int, int], ...]]]) -> dict:
+    """``lines``: (post key per term, leave blocks as (start_week, weeks)) per line."""
+    posts = [p for p, _ in lines]
+    return {
+        "duplicate_lines": len(posts) - len(set(posts)),
+        **hamming(posts),
+        **unfilled(instance, posts),
+        "leave_first_half_share": _first_half_share(instance, [b for _, b in lines]),
+    }
+
+
+def hamming(posts: list[tuple[str, ...]]) -> dict:
+    """Smallest and mean number of terms in which two lines differ."""
+    if len(posts) < 2:
+        return {"hamming_min": None, "hamming_mean": None}
+    distances = [sum(a != b for a, b in zip(x, y)) for x, y in combinations(posts, 2)]
+    return {"hamming_min": min(distances), "hamming_mean": round(sum(distances) / len(distances), 3)}
+
+
+def unfilled(instance: Instance, posts: list[tuple[str, ...]]) -> dict:
+    """Places short of min_fill, per post and term (only excludable posts may be short)."""
+    held = Counter((key, t) for line in posts for t, key in enumerate(line, start=1))
+    short = []
+    for post in instance.positions:
+        for t in range(1, instance.n_terms + 1):
+            gap = post.min_fill[t - 1] - held[post.key, t]
+            if gap > 0:
+                short.append({"position": post.key, "term": t, "unfilled": gap})
+    return {"unfilled": short, "unfilled_total": sum(s["unfilled"] for s in short)}
+
+
+def _first_half_share(instance: Instance, leave: list) -> float | None:
+    half = instance.period_weeks / 2
+    weeks = [s + i for blocks in leave for s, n in blocks for i in range(n)]
+    if not weeks:
+        return None
+    return round(sum(w <= half for w in weeks) / len(weeks), 3)

@@ -1,0 +1,238 @@
+"""The one adapter between the planner core and PL/Python.
+
+Functions that touch the database take ``plpy`` as their first argument; the
+SQL wrappers in sql/*.sql only load the package and call in here. The
+``*_error`` helpers turn SQL values into documents for the core validators
+(instance.py, rules.py) and return their message, or None: the schema's
+triggers raise it, so SQL never re-implements validation.
+"""
+from __future__ import annotations
+
+import json
+
+from .instance import InvalidDocument, Instance, Leave, parse_affinity, parse_instance, parse_leave, \
+    parse_request
+from .rules import RuleError, resolve_rules
+
+INVALID_PARAMETER_VALUE = "22023"
+OPTION_KEYS = ("allow_partial", "max_seconds", "seed", "num_workers")
+
+
+def _json(value):
+    """PL/Python hands json/jsonb over as text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _invalid(plpy, field: str, reason: str):
+    plpy.error(f"{field}: {reason}", sqlstate=INVALID_PARAMETER_VALUE)
+
+
+# ---------------------------------------------------------------- validators for triggers
+
+def constraints_error(constraints, cohort: str) -> str | None:
+    """Why a planner run's ruleset list cannot be used for the cohort, or None."""
+    try:
+        resolve_rules(list(constraints or []), cohort)
+    except RuleError as e:
+        return str(e)
+    return None
+
+
+def options_error(options) -> str | None:
+    """``field: reason`` for a planner run's options object, or None."""
+    doc = _json(options)
+    if not isinstance(doc, dict):
+        return None  # the options_is_an_object constraint reports it
+    for key in doc:
+        if key not in OPTION_KEYS:
+            return f"{key}: is not a known option ({', '.join(OPTION_KEYS)})"
+    try:
+        # n_job_lines and constraints have their own checks; validate the options alone.
+        parse_request({**doc, "n_job_lines": 1, "constraints": []}, "PGY3+", 1)
+    except InvalidDocument as e:
+        return str(e)
+    return None
+
+
+def _term_weeks_ok(term_weeks) -> bool:
+    return bool(term_weeks) and all(isinstance(w, int) and w >= 1 for w in term_weeks)
+
+
+def leave_error(leave, term_weeks) -> str | None:
+    """``leave.field: reason`` for a plan's leave object, or None."""
+    if not _term_weeks_ok(term_weeks):
+        return None  # the term_weeks constraints report it
+    try:
+        parse_leave(_json(leave), tuple(term_weeks))
+    except InvalidDocument as e:
+        return str(e)
+    return None
+
+
+def leave_document(leave: Leave) -> dict:
+    """A parsed leave object as JSON with every default filled in."""
+    return {
+        "weeks": leave.weeks,
+        "patterns": [list(p) for p in leave.patterns],
+        "min_gap_weeks": leave.min_gap_weeks,
+        "within_term": leave.within_term,
+        "max_concurrent": leave.max_concurrent,
+        "fixed_blocks": [{"start_week": s, "weeks": n} for s, n in leave.fixed_blocks],
+        "front_load_target": leave.front_load_target,
+    }
+
+
+def normal_leave(leave, term_weeks) -> str:
+    """The leave object normalised with defaults, as JSON text (call after leave_error)."""
+    if not _term_weeks_ok(term_weeks):
+        return json.dumps(_json(leave))
+    return json.dumps(leave_document(parse_leave(_json(leave), tuple(term_weeks))))
+
+
+def affinity_error(version, source, weights) -> str | None:
+    """``affinity_profiles.field: reason`` for a profile, or None."""
+    try:
+        parse_affinity({"version": version, "source": source, "weights": _json(weights)}, "affinity_profiles")
+    except InvalidDocument as e:
+        return str(e)
+    return None
+
+
+# ---------------------------------------------------------------- import
+
+def import_instance(plpy, doc_text, org_id=None) -> str:
+    """Write an instance document into the tables; return the allocation run id.
+
+    Validation is parse_instance's; its error is raised as ``field: reason``
+    with SQLSTATE 22023. This runs inside one SQL statement, so any error
+    leaves nothing written.
+    """
+    try:
+        inst = parse_instance(_json(doc_text))
+    except InvalidDocument as e:
+        plpy.error(str(e), sqlstate=INVALID_PARAMETER_VALUE)
+    org_id, org_name = _org(plpy, inst, org_id)
+    teams = _teams(plpy, inst, org_id)
+    position_ids = _positions(plpy, inst, org_id, teams)
+    profile_id = _affinity(plpy, inst, org_id)
+    plan_name = f"{org_name} {inst.cohort} {inst.start_date.year}"
+    plan_id = _one(plpy, "insert into public.allocation_plans (org_id, name, cohort, term_weeks, leave) "
+                         "values ($1, $2, $3, $4, $5) returning id",
+                   ["uuid", "text", "text", "int[]", "jsonb"],
+                   [org_id, plan_name, inst.cohort, list(inst.term_weeks),
+                    json.dumps(leave_document(inst.leave))])
+    run_id = _one(plpy, "insert into public.allocation_runs "
+                        "(org_id, plan_id, name, start_date, period_weeks, affinity_profile_id) "
+                        "values ($1, $2, $3, $4, $5, $6) returning id",
+                  ["uuid", "uuid", "text", "date", "int", "uuid"],
+                  [org_id, plan_id, plan_name, inst.start_date.isoformat(), inst.period_weeks, profile_id])
+    _posts(plpy, inst, run_id, position_ids)
+    _pins(plpy, inst, run_id, position_ids)
+    return run_id
+
+
+def _execute(plpy, sql: str, types: list[str], args: list):
+    return plpy.execute(plpy.prepare(sql, types), args)
+
+
+def _one(plpy, sql: str, types: list[str], args: list):
+    rows = _execute(plpy, sql, types, args)
+    return rows[0][rows.colnames()[0]] if rows.nrows() else None
+
+
+def _org(plpy, inst: Instance, org_id) -> tuple[str, str]:
+    if org_id is None:
+        new_id = _one(plpy, "insert into public.orgs (name) values ($1) returning id", ["text"], [inst.org_name])
+        return new_id, inst.org_name
+    name = _one(plpy, "select name from public.orgs where id = $1", ["uuid"], [org_id])
+    if name is None:
+        _invalid(plpy, "org", f"no org with id {org_id}")
+    return org_id, name  # the stored name wins over the document's org.name
+
+
+def _teams(plpy, inst: Instance, org_id) -> dict[str, str]:
+    ids = {}
+    for name in dict.fromkeys(p.team for p in inst.positions if p.team):  # distinct, in order
+        _execute(plpy, "insert into public.teams (org_id, name) values ($1, $2) "
+                       "on conflict (org_id, name) do nothing", ["uuid", "text"], [org_id, name])
+        ids[name] = _one(plpy, "select id from public.teams where org_id = $1 and name = $2",
+                         ["uuid", "text"], [org_id, name])
+    return ids
+
+
+_POSITION_FIELDS = ("name", "team", "specialty", "subspecialty", "categories",
+                    "service", "nights", "rural", "non_clinical", "excludable")
+
+
+def _positions(plpy, inst: Instance, org_id, teams: dict[str, str]) -> dict[str, str]:
+    """Position ids by key: existing positions of the org must match the document exactly."""
+    rows = _execute(plpy, "select p.*, t.name as team from public.positions p "
+                          "left join public.teams t on t.id = p.team_id where p.org_id = $1",
+                    ["uuid"], [org_id])
+    existing = {row["key"]: row for row in rows}
+    ids = {}
+    for i, p in enumerate(inst.positions):
+        row = existing.get(p.key)
+        if row is not None:
+            stored = {**row, "categories": tuple(sorted(row["categories"]))}
+            differ = [f for f in _POSITION_FIELDS if stored[f] != getattr(p, f)]
+            if differ:
+                _invalid(plpy, f"positions[{i}].key",
+                         f"position {p.key!r} already exists in this org with a different {', '.join(differ)}; "
+                         "use the stored attributes or another key")
+            ids[p.key] = row["id"]
+            continue
+        ids[p.key] = _one(
+            plpy, "insert into public.positions (org_id, team_id, key, name, specialty, subspecialty, categories, "
+                  "service, nights, rural, non_clinical, excludable) "
+                  "values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id",
+            ["uuid", "uuid", "text", "text", "text", "text", "text[]", "bool", "bool", "bool", "bool", "bool"],
+            [org_id, teams.get(p.team), p.key, p.name, p.specialty, p.subspecialty, list(p.categories),
+             p.service, p.nights, p.rural, p.non_clinical, p.excludable])
+    return ids
+
+
+IMPORTED_PROFILE = "imported"
+
+
+def _affinity(plpy, inst: Instance, org_id):
+    """The org's profile for the document's affinity: reused when identical, else created."""
+    if inst.affinity is None:
+        return None
+    version, source = str(inst.affinity["version"]), inst.affinity["source"]
+    weights = inst.affinity["weights"]
+    rows = _execute(plpy, "select id, source, weights from public.affinity_profiles "
+                          "where org_id = $1 and name = $2 and version = $3",
+                    ["uuid", "text", "text"], [org_id, IMPORTED_PROFILE, version])
+    if rows.nrows():
+        if rows[0]["source"] != source or json.loads(rows[0]["weights"]) != weights:
+            _invalid(plpy, "affinity.version", f"this org already has an affinity profile version {version!r} "
+                                               "with other weights or source; give the profile a new version")
+        return rows[0]["id"]
+    return _one(plpy, "insert into public.affinity_profiles (org_id, name, version, source, weights) "
+                      "values ($1, $2, $3, $4, $5) returning id",
+                ["uuid", "text", "text", "text", "jsonb"],
+                [org_id, IMPORTED_PROFILE, version, source, json.dumps(weights)])
+
+
+def _posts(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
+    """One allocation_run_posts row per position and offered term."""
+    cols: tuple[list, list, list, list] = ([], [], [], [])
+    for p in inst.positions:
+        for term in p.terms:
+            for col, value in zip(cols, (position_ids[p.key], term, p.capacity[term - 1], p.min_fill[term - 1])):
+                col.append(value)
+    _execute(plpy, "insert into public.allocation_run_posts (allocation_run_id, position_id, term, capacity, min_fill) "
+                   "select $1, u.* from unnest($2::uuid[], $3::int[], $4::int[], $5::int[]) "
+                   "as u(position_id, term, capacity, min_fill)",
+             ["uuid", "uuid[]", "int[]", "int[]", "int[]"], [run_id, *cols])
+
+
+def _pins(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
+    if not inst.pins:
+        return
+    _execute(plpy, "insert into public.allocation_run_pins (allocation_run_id, line_no, term, position_id) "
+                   "select $1, u.* from unnest($2::int[], $3::int[], $4::uuid[]) as u(line_no, term, position_id)",
+             ["uuid", "int[]", "int[]", "uuid[]"],
+             [run_id, [p.line for p in inst.pins], [p.term for p in inst.pins],
+              [position_ids[p.position] for p in inst.pins]])

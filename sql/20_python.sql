@@ -1,0 +1,84 @@
+-- 20_python.sql: PL/Python glue. The backend's sys.path knows no venv, so
+-- planner._load_python() adds planner.python_path (the staged package and
+-- the venv's site-packages) on first use. Every other plpython function
+-- starts with the one-line guard
+--   if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+-- and then imports from the package: validation lives in Python only.
+
+create or replace function planner._load_python() returns void
+language plpython3u
+as $$
+import sys
+rows = plpy.execute("select setting, source from pg_catalog.pg_settings where name = 'planner.python_path'")
+setting = rows[0]["setting"] if rows.nrows() else None
+if not setting:
+    plpy.error("planner.python_path is not set: the server cannot import the receptor_planner package",
+               hint="Set planner.python_path = '<staged folder>:<venv site-packages>' in postgresql.conf "
+                    "(or ALTER SYSTEM SET ...; SELECT pg_reload_conf()). `planner db start` does this.")
+# Whatever this path holds runs inside the server: only the server's own configuration may name it.
+if rows[0]["source"] not in ("configuration file", "command line"):
+    plpy.error("planner.python_path must come from the server configuration, not from %s"
+               % rows[0]["source"],
+               hint="Set it in postgresql.conf, with ALTER SYSTEM, or on the postgres command line.")
+for entry in reversed(setting.split(":")):  # reversed + insert(0): the first entry wins
+    if entry and entry not in sys.path:
+        sys.path.insert(0, entry)
+try:
+    import receptor_planner  # noqa: F401
+except ImportError as e:
+    plpy.error("cannot import receptor_planner from planner.python_path (%s): %s" % (setting, e),
+               hint="Re-stage the package (`planner db start`) and check that the server user "
+                    "can read every folder of the path.")
+$$;
+comment on function planner._load_python() is
+  'Adds planner.python_path (server configuration only) to sys.path once and imports receptor_planner.';
+
+create or replace function planner._constraints_error(constraints text[], cohort text) returns text
+language plpython3u stable
+as $$
+if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+from receptor_planner.pg import constraints_error
+return constraints_error(constraints, cohort)
+$$;
+comment on function planner._constraints_error(text[], text) is
+  'Why a ruleset list cannot be used for the cohort (receptor_planner.rules.resolve_rules), or null.';
+
+create or replace function planner._options_error(options jsonb) returns text
+language plpython3u stable
+as $$
+if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+from receptor_planner.pg import options_error
+return options_error(options)
+$$;
+comment on function planner._options_error(jsonb) is
+  '"field: reason" for planner run options (receptor_planner.instance.parse_request), or null.';
+
+create or replace function planner._leave_error(leave jsonb, term_weeks int[]) returns text
+language plpython3u stable
+as $$
+if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+from receptor_planner.pg import leave_error
+return leave_error(leave, term_weeks)
+$$;
+comment on function planner._leave_error(jsonb, int[]) is
+  '"leave.field: reason" for a plan''s leave object (receptor_planner.instance.parse_leave), or null.';
+
+create or replace function planner._normal_leave(leave jsonb, term_weeks int[]) returns jsonb
+language plpython3u stable
+as $$
+if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+from receptor_planner.pg import normal_leave
+return normal_leave(leave, term_weeks)
+$$;
+comment on function planner._normal_leave(jsonb, int[]) is
+  'A valid leave object with every default filled in, so stored plans are explicit.';
+
+create or replace function planner._affinity_error(version text, source text, weights jsonb) returns text
+language plpython3u stable
+as $$
+if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+from receptor_planner.pg import affinity_error
+return affinity_error(version, source, weights)
+$$;
+comment on function planner._affinity_error(text, text, jsonb) is
+  '"affinity_profiles.field: reason" for a profile (receptor_planner.instance.parse_affinity), or null.';

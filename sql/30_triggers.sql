@@ -1,0 +1,274 @@
+-- 30_triggers.sql: rules a check constraint cannot state (they read another
+-- row), and columns the caller must not set (org_id, updated_at).
+--
+-- Trigger functions are SECURITY DEFINER with a fixed search_path: they must
+-- see parent rows whatever RLS shows the caller, and call private helpers the
+-- caller has no EXECUTE on. Messages start with "table.column:".
+
+-- ---------------------------------------------------------------- org_id from the parent row
+
+create or replace function planner._org_id_from_parent() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  parent_table  text := tg_argv[0];  -- e.g. allocation_runs
+  parent_column text := tg_argv[1];  -- column of NEW holding the parent id
+  parent_id     uuid;
+  parent_org    uuid;
+begin
+  execute format('select ($1).%I', parent_column) into parent_id using new;
+  execute format('select org_id from public.%I where id = $1', parent_table) into parent_org using parent_id;
+  if parent_org is null and parent_id is not null then
+    raise exception '%.%: no % row with id %', tg_table_name, parent_column, parent_table, parent_id
+      using errcode = 'foreign_key_violation';
+  end if;
+  new.org_id := parent_org;
+  return new;
+end
+$$;
+comment on function planner._org_id_from_parent() is
+  'Trigger: sets org_id from the parent row (args: parent table, parent id column); the caller''s value is ignored.';
+
+create or replace trigger set_org_id before insert or update on public.allocation_planner_runs
+  for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run');
+create or replace trigger set_org_id before insert or update on public.job_lines
+  for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run_id');
+create or replace trigger set_org_id before insert or update on public.rotations
+  for each row execute function planner._org_id_from_parent('job_lines', 'job_line_id');
+create or replace trigger set_org_id before insert or update on public.job_lines_history
+  for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run_id');
+create or replace trigger set_org_id before insert or update on public.planner_execution_logs
+  for each row execute function planner._org_id_from_parent('allocation_planner_runs', 'planner_run_id');
+
+-- ---------------------------------------------------------------- updated_at
+
+create or replace function planner._touch_updated_at() returns trigger
+language plpgsql set search_path = pg_catalog
+as $$
+begin
+  new.updated_at := now();
+  return new;
+end
+$$;
+comment on function planner._touch_updated_at() is 'Trigger: keeps updated_at at the time of the last change.';
+
+create or replace trigger touch_updated_at before update on public.allocation_planner_runs
+  for each row execute function planner._touch_updated_at();
+
+-- ---------------------------------------------------------------- plans and runs: terms tile the period
+
+create or replace function planner._check_allocation_plan() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  total int := (select sum(w) from unnest(new.term_weeks) w);
+  problem text := planner._leave_error(new.leave, new.term_weeks);
+  run record;
+begin
+  if problem is not null then
+    raise exception 'allocation_plans.%', problem using errcode = 'check_violation';
+  end if;
+  new.leave := planner._normal_leave(new.leave, new.term_weeks);
+  if tg_op = 'UPDATE' then
+    for run in select r.name, r.id, r.period_weeks from public.allocation_runs r where r.plan_id = new.id loop
+      if run.period_weeks <> total then
+        raise exception 'allocation_plans.term_weeks: term lengths sum to % weeks, not the period of % of allocation run "%"',
+            total, run.period_weeks, coalesce(run.name, run.id::text) using errcode = 'check_violation';
+      end if;
+      if exists (select 1 from public.allocation_run_posts p
+                 where p.allocation_run_id = run.id and p.term > cardinality(new.term_weeks)) then
+        raise exception 'allocation_plans.term_weeks: allocation run "%" offers posts after term %',
+            coalesce(run.name, run.id::text), cardinality(new.term_weeks) using errcode = 'check_violation';
+      end if;
+    end loop;
+  end if;
+  return new;
+end
+$$;
+comment on function planner._check_allocation_plan() is
+  'Trigger: validates and normalises leave (Python), and keeps the terms tiling the period of every run of the plan.';
+
+create or replace trigger check_allocation_plan before insert or update of term_weeks, leave
+  on public.allocation_plans for each row execute function planner._check_allocation_plan();
+
+create or replace function planner._check_allocation_run() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  plan record;
+  total int;
+  profile_org uuid;
+begin
+  select p.name, p.term_weeks into plan from public.allocation_plans p where p.id = new.plan_id;
+  if found then  -- a missing plan is the foreign key's to report
+    total := (select sum(w) from unnest(plan.term_weeks) w);
+    if total <> new.period_weeks then
+      raise exception 'allocation_runs.period_weeks: term lengths of plan "%" sum to % weeks, not the period of %',
+          plan.name, total, new.period_weeks using errcode = 'check_violation';
+    end if;
+  end if;
+  select a.org_id into profile_org from public.affinity_profiles a where a.id = new.affinity_profile_id;
+  if profile_org is distinct from new.org_id and profile_org is not null then
+    raise exception 'allocation_runs.affinity_profile_id: the profile belongs to another org'
+      using errcode = 'check_violation';
+  end if;
+  return new;
+end
+$$;
+comment on function planner._check_allocation_run() is
+  'Trigger: the plan''s term lengths must sum to period_weeks; the affinity profile must be shipped or the org''s own.';
+
+create or replace trigger check_allocation_run
+  before insert or update of plan_id, period_weeks, affinity_profile_id, org_id
+  on public.allocation_runs for each row execute function planner._check_allocation_run();
+
+-- ---------------------------------------------------------------- posts: a term of the plan, a position of the org
+
+create or replace function planner._check_allocation_run_post() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  n_terms  int;
+  run_org  uuid;
+  position record;
+begin
+  select cardinality(p.term_weeks), r.org_id into n_terms, run_org
+    from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
+   where r.id = new.allocation_run_id;
+  if not found then
+    return new;  -- the foreign key reports a missing run
+  end if;
+  if new.term not between 1 and n_terms then
+    raise exception 'allocation_run_posts.term: term % does not exist; the plan has % terms', new.term, n_terms
+      using errcode = 'check_violation';
+  end if;
+  select pos.key, pos.org_id into position from public.positions pos where pos.id = new.position_id;
+  if found and position.org_id <> run_org then
+    raise exception 'allocation_run_posts.position_id: position "%" belongs to another org', position.key
+      using errcode = 'check_violation';
+  end if;
+  return new;
+end
+$$;
+comment on function planner._check_allocation_run_post() is
+  'Trigger: a post is offered in a term the plan has, for a position of the run''s org.';
+
+create or replace trigger check_allocation_run_post before insert or update
+  on public.allocation_run_posts for each row execute function planner._check_allocation_run_post();
+
+-- ---------------------------------------------------------------- planner runs: rulesets and options (Python)
+
+create or replace function planner._check_planner_run() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  cohort  text;
+  problem text;
+begin
+  select p.cohort into cohort
+    from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
+   where r.id = new.allocation_run;
+  problem := planner._constraints_error(new.constraints, coalesce(cohort, 'PGY3+'));
+  if problem is not null then
+    raise exception 'allocation_planner_runs.constraints: %', problem using errcode = 'check_violation';
+  end if;
+  problem := planner._options_error(new.options);
+  if problem is not null then
+    raise exception 'allocation_planner_runs.options.%', problem using errcode = 'check_violation';
+  end if;
+  return new;
+end
+$$;
+comment on function planner._check_planner_run() is
+  'Trigger: constraints name known rulesets for the cohort (rules.resolve_rules); options pass instance.parse_request.';
+
+create or replace trigger check_planner_run before insert or update of constraints, options, allocation_run
+  on public.allocation_planner_runs for each row execute function planner._check_planner_run();
+
+-- ---------------------------------------------------------------- affinity profiles (Python)
+
+create or replace function planner._check_affinity_profile() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  problem text;
+begin
+  if jsonb_typeof(new.weights) = 'object' then  -- else weights_is_an_object reports it
+    problem := planner._affinity_error(new.version, new.source, new.weights);
+    if problem is not null then
+      raise exception '%', problem using errcode = 'check_violation';
+    end if;
+  end if;
+  return new;
+end
+$$;
+comment on function planner._check_affinity_profile() is
+  'Trigger: weights are symmetric integers in -100..100 (instance.parse_affinity).';
+
+create or replace trigger check_affinity_profile before insert or update of version, source, weights
+  on public.affinity_profiles for each row execute function planner._check_affinity_profile();
+
+-- ---------------------------------------------------------------- rotations: weeks inside the period, dates from weeks
+
+create or replace function planner._check_rotation() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  run   record;
+  first date;
+  last  date;
+begin
+  select r.start_date, r.period_weeks, cardinality(p.term_weeks) as n_terms into run
+    from public.job_lines j
+    join public.allocation_runs r on r.id = j.allocation_run_id
+    join public.allocation_plans p on p.id = r.plan_id
+   where j.id = new.job_line_id;
+  if not found then
+    return new;  -- the foreign key reports a missing line
+  end if;
+  if new.term > run.n_terms then
+    raise exception 'rotations.term: term % does not exist; the plan has % terms', new.term, run.n_terms
+      using errcode = 'check_violation';
+  end if;
+  if new.end_week > run.period_weeks then
+    raise exception 'rotations.end_week: week % is outside the period of % weeks', new.end_week, run.period_weeks
+      using errcode = 'check_violation';
+  end if;
+  -- Week w runs from start + 7(w-1) (a Monday) to start + 7w - 1 (a Sunday).
+  first := run.start_date + 7 * (new.start_week - 1);
+  last := run.start_date + 7 * new.end_week - 1;
+  if new.start_date is distinct from first and new.start_date is not null then
+    raise exception 'rotations.start_date: week % starts on %, not %', new.start_week, first, new.start_date
+      using errcode = 'check_violation';
+  end if;
+  if new.end_date is distinct from last and new.end_date is not null then
+    raise exception 'rotations.end_date: week % ends on %, not %', new.end_week, last, new.end_date
+      using errcode = 'check_violation';
+  end if;
+  new.start_date := first;
+  new.end_date := last;
+  return new;
+end
+$$;
+comment on function planner._check_rotation() is
+  'Trigger: a rotation''s term and weeks lie in the run; its dates follow from the weeks (filled when omitted).';
+
+create or replace trigger check_rotation before insert or update on public.rotations
+  for each row execute function planner._check_rotation();
+
+-- ---------------------------------------------------------------- history: n_lines from the snapshot
+
+create or replace function planner._count_history_lines() returns trigger
+language plpgsql set search_path = pg_catalog
+as $$
+begin
+  if new.n_lines is null and jsonb_typeof(new.snapshot -> 'lines') = 'array' then
+    new.n_lines := jsonb_array_length(new.snapshot -> 'lines');
+  end if;
+  return new;
+end
+$$;
+comment on function planner._count_history_lines() is 'Trigger: n_lines defaults to the number of lines in the snapshot.';
+
+create or replace trigger count_history_lines before insert on public.job_lines_history
+  for each row execute function planner._count_history_lines();

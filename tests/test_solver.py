@@ -1,0 +1,192 @@
+"""Solver tests per rule, on tiny instances where breaking the rule would be the
+only way to build more lines. Each case solves twice: with the rule (fewer
+lines, and the checker finds nothing) and without it (more lines), so a model
+that forgot the rule fails the test."""
+from __future__ import annotations
+
+import pytest
+
+from builders import built, instance, post, posts_of, solve_checked
+
+
+def one_line(*overrides: dict, term_weeks=(13, 13, 13, 13)) -> list[dict]:
+    """Posts offered one per term, so a single line is forced through all of them.
+
+    The defaults meet every AMC PGY1 rule: categories A-D, four specialties,
+    no service, nights, rural or non-clinical post."""
+    defaults = [dict(categories=("A", "B"), specialty="Medicine"), dict(categories=("C", "D"), specialty="Surgery"),
+                dict(categories=("A",), specialty="Emergency"), dict(categories=("B",), specialty="Psychiatry"),
+                dict(categories=("A", "C"), specialty="Paediatrics")]
+    posts = []
+    for t in range(1, len(term_weeks) + 1):
+        attributes = dict(defaults[t - 1])
+        if t <= len(overrides):
+            attributes.update(overrides[t - 1])
+        posts.append(post(f"P{t}", terms=[t], **attributes))
+    return posts
+
+
+PGY2_FIVE_TERMS = (10, 10, 10, 10, 12)
+
+# rule code -> (posts, term weeks, cohort, constraints with the rule, constraints without it)
+CASES = {
+    "SERVICE_CAP": (one_line({}, {}, {"service": True}), (13, 13, 13, 13), "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
+    "SPECIALTY_CAP": (one_line({}, {}, {"specialty": "Medicine"}, {"specialty": "Medicine"}), (13, 13, 13, 13),
+                      "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
+    "SUBSPECIALTY_CAP": (one_line({}, {}, {"specialty": "Medicine", "subspecialty": "Cardiology"},
+                                  {"specialty": "Medicine", "subspecialty": "Cardiology"}),
+                         (13, 13, 13, 13), "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
+    "CATEGORIES": (one_line({}, {"categories": ("C",)}), (13, 13, 13, 13), "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
+    "NON_CLINICAL_MAX": (one_line({"non_clinical": True}, {"non_clinical": True}, {}, {}, {},
+                                  term_weeks=PGY2_FIVE_TERMS), PGY2_FIVE_TERMS, "PGY2", ["AMC_PGY2"],
+                         ["UNRESTRICTED"]),
+    # only terms 1, 2 and 5 are 10 weeks or longer; a non-clinical term 1 leaves two
+    "MIN_TERMS": (one_line({"non_clinical": True}, {}, {}, {}, {}, term_weeks=(10, 10, 9, 9, 14)),
+                  (10, 10, 9, 9, 14), "PGY2", ["AMC_PGY2"], ["UNRESTRICTED"]),
+    # 20 non-clinical weeks and a 12-week service term leave 20 team weeks, short of 26
+    "TEAM_MIN": (one_line({"non_clinical": True}, {"service": True}, {}, {}, term_weeks=(20, 12, 10, 10)),
+                 (20, 12, 10, 10), "PGY2", ["AMC_PGY2"], ["UNRESTRICTED"]),
+    "MAX_1_RURAL": (one_line({"rural": True}, {"rural": True}), (13, 13, 13, 13), "PGY1",
+                    ["UNRESTRICTED", "MAX_1_RURAL"], ["UNRESTRICTED"]),
+    "MAX_1_SERVICE": (one_line({"service": True}, {"service": True}), (13, 13, 13, 13), "PGY1",
+                      ["MAX_1_SERVICE"], ["UNRESTRICTED"]),
+    "NO_NIGHTS": (one_line({"nights": True, "service": True}), (13, 13, 13, 13), "PGY1", ["NO_NIGHTS"],
+                  ["UNRESTRICTED"]),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_costs_the_line_that_would_break_it(rule):
+    posts, term_weeks, cohort, with_rule, without_rule = CASES[rule]
+    doc = instance(posts, term_weeks=term_weeks, cohort=cohort)
+    assert built(solve_checked(doc, 1, without_rule)) == 1
+    assert built(solve_checked(doc, 1, with_rule)) == 0
+
+
+def test_the_one_line_defaults_meet_every_pgy1_rule():
+    doc = instance(one_line())
+    assert built(solve_checked(doc, 1, ["AMC_PGY1", "MAX_1_RURAL", "MAX_1_SERVICE", "NO_NIGHTS"])) == 1
+
+
+def test_fraction_caps_are_inclusive():
+    # a 13-week subspecialty term is exactly 25% of 52: allowed
+    doc = instance(one_line({"specialty": "Medicine", "subspecialty": "Cardiology"}))
+    assert built(solve_checked(doc, 1, ["AMC_PGY1"])) == 1
+    # a 13-week service term is 25%: allowed for PGY2 (25%), not PGY1 (20%)
+    doc2 = instance(one_line({}, {}, {"service": True}), cohort="PGY2")
+    assert built(solve_checked(doc2, 1, ["AMC_PGY2"])) == 1
+
+
+def test_pgy3_runs_unrestricted_whatever_is_named():
+    doc = instance(one_line({}, {}, {"service": True}), cohort="PGY3+")
+    assert built(solve_checked(doc, 1, ["AMC_PGY1"])) == 1
+
+
+def test_capacity():
+    doc = instance([post("A", terms=[1], capacity=1), post("B", terms=[2], capacity=2)], term_weeks=(26, 26))
+    assert built(solve_checked(doc, 2)) == 1
+
+
+def test_availability():
+    # A is offered only in term 1; using it in term 2 would give a second line
+    doc = instance([post("A", terms=[1]), post("B", terms=[1]), post("C", terms=[2])], term_weeks=(26, 26))
+    assert built(solve_checked(doc, 2)) == 1
+
+
+def test_no_repeat_position():
+    # only A is offered in term 2 with room for two; line (A, A) is not allowed
+    doc = instance([post("A", capacity=[1, 2]), post("B", terms=[1])], term_weeks=(26, 26))
+    solution = solve_checked(doc, 2)
+    assert built(solution) == 1
+    assert posts_of(solution, 1) == ["B", "A"]
+
+
+def test_min_fill_is_hard_for_ordinary_posts():
+    doc = instance([post("A", terms=[1], capacity=2, min_fill=[2, 0]), post("B", terms=[2], capacity=2)],
+                   term_weeks=(26, 26))
+    solution = solve_checked(doc, 1, allow_partial=False)
+    assert solution["status"] == "INFEASIBLE"
+    assert [r["rule"] for r in solution["explanation"]["reasons"]] == ["MIN_FILL"]
+    assert built(solve_checked(doc, 2, allow_partial=False)) == 2
+
+
+def test_excludable_shortfall_is_minimised_and_reported():
+    # E needs 2 in term 1 but is excludable; two lines could fill it, one cannot
+    positions = [post("E", terms=[1], capacity=2, min_fill=[2, 0], excludable=True),
+                 post("F", terms=[1], capacity=2), post("G", terms=[2], capacity=2)]
+    doc = instance(positions, term_weeks=(26, 26))
+    full = solve_checked(doc, 2, allow_partial=False)
+    assert full["metrics"]["unfilled_total"] == 0
+    one = solve_checked(doc, 1, allow_partial=False)
+    assert one["metrics"]["unfilled"] == [{"position": "E", "term": 1, "unfilled": 1}]
+
+
+def test_pins_are_kept():
+    positions = [post("A", capacity=2), post("B", capacity=2)]
+    pins = [{"line": 2, "term": 1, "position": "B"}, {"line": 1, "positions": ["A", "B"]}]
+    solution = solve_checked(instance(positions, term_weeks=(26, 26), pins=pins), 2, allow_partial=False)
+    assert posts_of(solution, 1) == ["A", "B"]
+    assert posts_of(solution, 2) == ["B", "A"]
+
+
+def test_clinical_weeks_and_term_count_fail_before_search():
+    doc = instance(one_line(), leave={"weeks": 6, "patterns": [[6]], "within_term": True})
+    solution = solve_checked(doc, 1, ["VIC_PGY1"], allow_partial=False)
+    assert solution["status"] == "INFEASIBLE"
+    assert {r["rule"] for r in solution["explanation"]["reasons"]} == {"CLINICAL_WEEKS", "TERM_COUNT"}
+    assert built(solve_checked(doc, 1, ["UNRESTRICTED"])) == 1
+
+
+def test_leave_max_concurrent_limits_lines():
+    # one line on leave per week, 5-week blocks inside 13-week terms: two blocks a term, 8 lines
+    positions = [post(k, capacity=10) for k in "ABCD"]
+    leave = {"weeks": 5, "patterns": [[5]], "within_term": True, "max_concurrent": 1}
+    solution = solve_checked(instance(positions, leave=leave), 10)
+    assert built(solution) == 8
+    assert solution["metrics"]["lines_upper_bound"] == 8
+    assert "LEAVE_MAX_CONCURRENT" in {r["rule"] for r in solution["explanation"]["reasons"]}
+
+
+def test_leave_within_term_and_gap():
+    positions = [post(k, capacity=2) for k in "ABCD"]
+    short_terms = {"weeks": 5, "patterns": [[5]], "within_term": True}
+    assert built(solve_checked(instance(positions, leave=short_terms), 2)) == 2
+    four_week_terms = instance([post(k, capacity=1) for k in "ABCDEFGHIJKLMN"], term_weeks=(4,) * 13,
+                               leave=short_terms)
+    assert built(solve_checked(four_week_terms, 1)) == 0
+    crossing = dict(short_terms, within_term=False)
+    assert built(solve_checked(dict(four_week_terms, leave=crossing), 1)) == 1
+    wide = {"weeks": 5, "patterns": [[2, 3]], "min_gap_weeks": 40, "within_term": False}
+    assert built(solve_checked(instance(positions, leave=wide), 1)) == 1
+    too_wide = dict(wide, min_gap_weeks=48)
+    assert built(solve_checked(instance(positions, leave=too_wide), 1)) == 0
+
+
+def test_all_or_nothing_without_allow_partial():
+    doc = instance([post("A", capacity=1), post("B", capacity=1)], term_weeks=(26, 26))
+    solution = solve_checked(doc, 3, allow_partial=False)
+    assert solution["status"] == "INFEASIBLE" and built(solution) == 0
+    assert solution["metrics"]["lines_upper_bound"] == 2
+    partial = solve_checked(doc, 3)
+    assert partial["status"] == "COMPLETED" and built(partial) == 2
+    assert partial["metrics"]["lines_upper_bound"] == 2
+
+
+def test_no_duplicate_lines_when_distinct_ones_exist():
+    doc = instance([post(k, capacity=3) for k in "ABC"], term_weeks=(26, 26))
+    solution = solve_checked(doc, 6)
+    assert built(solution) == 6
+    assert solution["metrics"]["duplicate_lines"] == 0
+    assert len({tuple(posts_of(solution, i)) for i in range(1, 7)}) == 6
+
+
+def test_capacity_arithmetic_names_the_category():
+    positions = [post("D1", categories=("D",), capacity=[1, 1, 1, 0], specialty="Surgery"),
+                 post("A1", categories=("A", "B"), capacity=3, specialty="Medicine"),
+                 post("C1", categories=("C",), capacity=3, specialty="Emergency"),
+                 post("B1", categories=("B",), capacity=3, specialty="Psychiatry")]
+    solution = solve_checked(instance(positions), 4, ["AMC_PGY1"], allow_partial=False)
+    reasons = solution["explanation"]["reasons"]
+    assert reasons[0]["rule"] == "CATEGORIES"
+    assert reasons[0]["message"] == "category D posts offer 3 term places, but 4 lines each need one"
+    assert solution["metrics"]["lines_upper_bound"] == 3
