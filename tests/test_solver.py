@@ -33,16 +33,12 @@ CASES = {
     "SERVICE_CAP": (one_line({}, {}, {"service": True}), (13, 13, 13, 13), "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
     "SPECIALTY_CAP": (one_line({}, {}, {"specialty": "Medicine"}, {"specialty": "Medicine"}), (13, 13, 13, 13),
                       "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
-    "SUBSPECIALTY_CAP": (one_line({}, {}, {"specialty": "Medicine", "subspecialty": "Cardiology"},
-                                  {"specialty": "Medicine", "subspecialty": "Cardiology"}),
+    "SUBSPECIALTY_CAP": (one_line({}, {}, {"specialty": "Cardiac Sciences", "subspecialty": "Cardiology"},
+                                  {"specialty": "Cardiac Sciences", "subspecialty": "Cardiology"}),
                          (13, 13, 13, 13), "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
-    "CATEGORIES": (one_line({}, {"categories": ("C",)}), (13, 13, 13, 13), "PGY1", ["AMC_PGY1"], ["UNRESTRICTED"]),
     "NON_CLINICAL_MAX": (one_line({"non_clinical": True}, {"non_clinical": True}, {}, {}, {},
                                   term_weeks=PGY2_FIVE_TERMS), PGY2_FIVE_TERMS, "PGY2", ["AMC_PGY2"],
                          ["UNRESTRICTED"]),
-    # only terms 1, 2 and 5 are 10 weeks or longer; a non-clinical term 1 leaves two
-    "MIN_TERMS": (one_line({"non_clinical": True}, {}, {}, {}, {}, term_weeks=(10, 10, 9, 9, 14)),
-                  (10, 10, 9, 9, 14), "PGY2", ["AMC_PGY2"], ["UNRESTRICTED"]),
     # 20 non-clinical weeks and a 12-week service term leave 20 team weeks, short of 26
     "TEAM_MIN": (one_line({"non_clinical": True}, {"service": True}, {}, {}, term_weeks=(20, 12, 10, 10)),
                  (20, 12, 10, 10), "PGY2", ["AMC_PGY2"], ["UNRESTRICTED"]),
@@ -53,6 +49,31 @@ CASES = {
     "NO_NIGHTS": (one_line({"nights": True, "service": True}), (13, 13, 13, 13), "PGY1", ["NO_NIGHTS"],
                   ["UNRESTRICTED"]),
 }
+
+
+def test_categories_beyond_arithmetic():
+    # D has two places, but line 1 is pinned to both, so line 2 could only go without D
+    positions = [post("P1", terms=[1], capacity=2, categories=("A", "B"), specialty="Medicine"),
+                 post("P2", terms=[2], categories=("C", "D"), specialty="Surgery"),
+                 post("P2b", terms=[2], categories=("C",), specialty="Emergency"),
+                 post("Q", terms=[3], categories=("D",), specialty="Anaesthetics"),
+                 post("P3", terms=[3], categories=("A",), specialty="Geriatrics"),
+                 post("P4", terms=[4], capacity=2, categories=("B",), specialty="Psychiatry")]
+    doc = instance(positions, pins=[{"line": 1, "term": 2, "position": "P2"}, {"line": 1, "term": 3, "position": "Q"}])
+    assert built(solve_checked(doc, 2, ["UNRESTRICTED"])) == 2
+    assert built(solve_checked(doc, 2, ["AMC_PGY1"])) == 1
+
+
+def test_min_terms_beyond_arithmetic():
+    # terms 1, 2 and 5 are the long ones; a second line would need the non-clinical post in term 2
+    term_weeks = (10, 10, 9, 9, 14)
+    positions = [post("P1", terms=[1], capacity=3, categories=("A", "B")),
+                 post("P2", terms=[2], categories=("C", "D")), post("NC2", terms=[2], non_clinical=True),
+                 post("P3", terms=[3], capacity=2), post("P4", terms=[4], capacity=2, categories=("B",)),
+                 post("P5", terms=[5], capacity=3, categories=("A", "C"))]
+    doc = instance(positions, term_weeks=term_weeks, cohort="PGY2")
+    assert built(solve_checked(doc, 2, ["UNRESTRICTED"])) == 2
+    assert built(solve_checked(doc, 2, ["AMC_PGY2"])) == 1
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
