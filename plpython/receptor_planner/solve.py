@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 from . import explain, metrics
 from .instance import Instance, Request
 from .leave import LeaveOption, plan_leave
-from .model import LinesModel, build_model, read_lines
+from .model import LinesModel, build_model
 from .rules import resolve_rules
 
 POLL_SECONDS = 0.15
@@ -72,32 +72,34 @@ def solve(instance: Instance, request: Request,
         return _infeasible(base, bound, f"At most {bound} of the {n} lines requested are possible.",
                            arithmetic, clock)
 
-    lm = build_model(instance, rules, n, request.allow_partial)
-    lm.model.add(lm.lines_built <= bound)
-    lm.model.add(lm.lines_built >= max((pin.line for pin in instance.pins), default=0))
+    highest_pin = max((pin.line for pin in instance.pins), default=0)
+    if highest_pin > bound:
+        return _infeasible(base, bound, f"Line {highest_pin} is pinned, but at most {bound} lines are possible.",
+                           arithmetic, clock)
+    lm, stages, built, lines_upper_bound = _search_lines(instance, rules, request, bound, highest_pin,
+                                                         clock, should_stop)
     base["model"] = {"variables": len(lm.model.proto.variables),
                      "constraints": len(lm.model.proto.constraints)}
-    clock.mark("build")
-
-    stages = _Stages(lm, request, clock, should_stop)
-    first = stages.run("lines", lm.lines_built if request.allow_partial else None, maximize=True)
-    if first is None:
+    if built is None:
         if stages.last_status == cp_model.INFEASIBLE:
             summary = (f"No set of {n} lines meets every rule together, "
                        "though capacity arithmetic alone allows them.")
-            return _infeasible(base | stages.report(), bound, summary, arithmetic, clock)
+            return _infeasible(base | stages.report(), lines_upper_bound, summary, arithmetic, clock)
         return SolveResult("FAILED", metrics=base | stages.report() | clock.report(),
                            error=f"no solution found within max_seconds={request.max_seconds:g}; "
                                  "the request may still be feasible: allow more time")
-    built = first if request.allow_partial else n
-    lines_upper_bound = min(bound, stages.best_bound) if request.allow_partial else n
     lm.model.add(lm.lines_built == built)
-    shortfall = stages.run("unfilled", lm.unfilled, maximize=False)
-    if shortfall is not None:
-        lm.model.add(lm.unfilled <= shortfall)
-    stages.run("duplicates", lm.duplicates, maximize=False)
+    if stages.value(lm.unfilled) > 0:
+        shortfall = stages.run("unfilled", lm.unfilled, maximize=False)
+        if shortfall is not None:
+            lm.model.add(lm.unfilled <= shortfall)
+    if _duplicates(stages.best, lm.free_lines) > 0:
+        duplicates = lm.add_distinct_lines()
+        if duplicates is not None:
+            stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
 
-    solved = read_lines(stages.solver_of_best, lm)
+    posts = instance.positions
+    solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
     leave = plan_leave(instance, len(solved), clock.left(request.max_seconds), request.seed)
     lines = _number_lines(instance, solved, leave.options)
     clock.mark("leave")
@@ -109,6 +111,43 @@ def solve(instance: Instance, request: Request,
     summary = None if not reasons else f"{len(lines)} of {n} lines built; at most {lines_upper_bound} are possible."
     return SolveResult("COMPLETED", lines, result_metrics,
                        explain.explanation(summary, reasons) if summary else None)
+
+
+def _search_lines(instance: Instance, rules, request: Request, bound: int, highest_pin: int,
+                  clock: "_Clock", should_stop):
+    """Stage 1: the most lines. Returns (model, stages, lines built or None, proven upper bound).
+
+    Arithmetic caps the count at ``bound``, so with allow_partial the search
+    first asks for exactly ``bound`` lines (no slot may stay empty, which
+    CP-SAT settles far faster than a maximisation); only when that is proven
+    impossible, or takes half the time, does it maximise over fewer.
+    """
+    statuses: dict[str, str] = {}
+    if request.allow_partial:
+        lm = build_model(instance, rules, bound, allow_partial=False)
+        clock.mark("build")
+        stages = _Stages(lm, request, clock, should_stop, statuses, share=0.5)
+        if stages.run("lines_all", None, maximize=True) is not None:
+            return lm, stages, bound, bound
+        if stages.last_status == cp_model.INFEASIBLE:
+            bound -= 1
+        if bound < max(highest_pin, 1):
+            return lm, stages, None, bound
+    lm = build_model(instance, rules, bound, request.allow_partial)
+    lm.model.add(lm.lines_built >= highest_pin)  # numbering stays contiguous around pinned lines
+    clock.mark("build")
+    stages = _Stages(lm, request, clock, should_stop, statuses)
+    found = stages.run("lines", lm.lines_built if request.allow_partial else None, maximize=True)
+    if found is None:
+        return lm, stages, None, bound if request.allow_partial else 0
+    if not request.allow_partial:
+        return lm, stages, bound, bound
+    return lm, stages, found, min(bound, stages.best_bound)
+
+
+def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
+    built = [tuple(assignment[l]) for l in lines if assignment[l][0] is not None]
+    return len(built) - len(set(built))
 
 
 def _infeasible(base: dict, bound: int, summary: str, reasons, clock) -> SolveResult:
@@ -158,33 +197,38 @@ class _FirstSolution(cp_model.CpSolverSolutionCallback):
 
 
 class _Stages:
-    """Runs the lexicographic stages, each hinted with the best solution so far."""
+    """Runs the lexicographic stages, each warm-started from the best solution so far."""
 
-    def __init__(self, lm: LinesModel, request: Request, clock: _Clock, should_stop):
+    def __init__(self, lm: LinesModel, request: Request, clock: _Clock, should_stop,
+                 statuses: dict[str, str], share: float = 1.0):
         self.lm, self.request, self.clock, self.should_stop = lm, request, clock, should_stop
-        self.solver_of_best: cp_model.CpSolver | None = None
-        self.statuses: dict[str, str] = {}
+        self.share = share  # of the time left that one stage may use
+        self.best: dict[int, list[int | None]] | None = None  # post index per term, per line
+        self.best_solver: cp_model.CpSolver | None = None
+        self.statuses = statuses
         self.first_solution_seconds: float | None = None
         self.best_bound = request.n_job_lines
         self.last_status = cp_model.UNKNOWN
-        self.gap = None
+        self.gap: dict[str, float] = {}
 
-    def run(self, name: str, objective, maximize: bool) -> int | None:
+    def value(self, expr) -> int:
+        """The value of an expression of the model as it was at the best solution."""
+        return expr if isinstance(expr, int) else int(self.best_solver.value(expr))
+
+    def run(self, name: str, objective, maximize: bool, sort_hint: bool = False) -> int | None:
         """Optimise ``objective`` (or just find a solution when it is None); return its value."""
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
-        if self.solver_of_best is None and left <= 0:
+        if left <= 0:
             return None
-        if self.solver_of_best is not None:
-            if left <= 0 or isinstance(objective, int):
-                return None
-            self._hint(model)
+        if self.best is not None:
+            self.lm.hint(self.best, sort_hint)
         model.clear_objective()
-        if objective is not None and not isinstance(objective, int):
+        if objective is not None:
             (model.maximize if maximize else model.minimize)(objective)
         solver = cp_model.CpSolver()
         params = solver.parameters
-        params.max_time_in_seconds = max(left, 0.1)
+        params.max_time_in_seconds = left * self.share
         params.num_workers = self.request.num_workers
         params.random_seed = self.request.seed
         params.catch_sigint_signal = False  # CP-SAT must not take over the backend's SIGINT
@@ -197,25 +241,14 @@ class _Stages:
             self.first_solution_seconds = callback.at
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
-        self.solver_of_best = solver
-        if objective is None or isinstance(objective, int):
+        self.best, self.best_solver = self.lm.assignment(solver), solver
+        if objective is None:
             return 0
-        if name == "lines":
+        if name == "lines" and objective is not None:
             self.best_bound = int(solver.best_objective_bound + 1e-6)
-        value = int(round(solver.objective_value))
         if status == cp_model.FEASIBLE:
-            self.gap = self.gap or {}
             self.gap[name] = abs(solver.best_objective_bound - solver.objective_value)
-        return value
-
-    def _hint(self, model: cp_model.CpModel) -> None:
-        model.clear_hints()
-        best = self.solver_of_best
-        for var in self.lm.v.x.values():
-            model.add_hint(var, best.boolean_value(var))
-        for var in self.lm.v.active:
-            if not isinstance(var, int):
-                model.add_hint(var, best.boolean_value(var))
+        return int(round(solver.objective_value))
 
     def report(self) -> dict:
         out = {"solver_status": self.statuses, "time_to_first_solution": self.first_solution_seconds}

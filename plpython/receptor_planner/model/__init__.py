@@ -16,9 +16,33 @@ from .variables import Variables, create_variables
 class LinesModel:
     model: cp_model.CpModel
     v: Variables
+    free_lines: list[int]  # unpinned, hence interchangeable
     lines_built: cp_model.LinearExpr
     unfilled: cp_model.LinearExpr
-    duplicates: cp_model.LinearExpr
+
+    def add_distinct_lines(self) -> cp_model.LinearExpr | None:
+        """Refine the line order for the duplicates stage (see symmetry.py)."""
+        return symmetry.add_distinct_lines(self.model, self.v, self.free_lines)
+
+    def assignment(self, solver: cp_model.CpSolver) -> dict[int, list[int | None]]:
+        """Post index per term of every line in a solution (None where unbuilt)."""
+        out = {}
+        for l in self.v.lines:
+            out[l] = [next((p for p, var in self.v.line_terms(l, t) if solver.boolean_value(var)), None)
+                      for t in self.v.terms]
+        return out
+
+    def hint(self, assignment: dict[int, list[int | None]], sort_free_lines: bool) -> None:
+        """Warm-start from an assignment, with the free lines in full key order if asked."""
+        if sort_free_lines:
+            ordered = sorted((assignment[l] for l in self.free_lines), key=symmetry.sort_key)
+            assignment = {**assignment, **dict(zip(self.free_lines, ordered))}
+        self.model.clear_hints()
+        for (l, t, p), var in self.v.x.items():
+            self.model.add_hint(var, assignment[l][t - 1] == p)
+        for l, var in enumerate(self.v.active):
+            if not isinstance(var, int):
+                self.model.add_hint(var, assignment[l][0] is not None)
 
 
 def build_model(instance: Instance, rules: Rules, n_lines: int, allow_partial: bool) -> LinesModel:
@@ -33,20 +57,5 @@ def build_model(instance: Instance, rules: Rules, n_lines: int, allow_partial: b
     for add_rule in accreditation.RULES:
         add_rule(model, v, rules)
     free = [l for l in v.lines if l not in pinned]
-    duplicates = symmetry.add_line_order(model, v, free)
-    lines_built = sum(v.active)
-    return LinesModel(model, v, lines_built, unfilled, duplicates)
-
-
-def read_lines(solver: cp_model.CpSolver, lm: LinesModel) -> list[tuple[int, tuple[str, ...]]]:
-    """(line index, post key per term) of every built line in a solution."""
-    out = []
-    for l in lm.v.lines:
-        posts = []
-        for t in lm.v.terms:
-            held = [p for p, var in lm.v.line_terms(l, t) if solver.boolean_value(var)]
-            if held:
-                posts.append(lm.v.posts[held[0]].key)
-        if len(posts) == lm.v.instance.n_terms:
-            out.append((l, tuple(posts)))
-    return out
+    symmetry.add_line_order(model, v, free)
+    return LinesModel(model, v, free, sum(v.active), unfilled)

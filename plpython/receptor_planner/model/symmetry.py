@@ -1,9 +1,13 @@
 """Line symmetry: unpinned lines are interchangeable, so fix their order.
 
-Each line gets a key, its posts read as digits (term 1 most significant);
-keys must not decrease along the unpinned lines. Unbuilt lines have key 0 and
-so come first. With lines in order, identical lines are neighbours, which
-turns "no duplicate lines" into one indicator per neighbouring pair.
+Searching for lines, the free lines are ordered by their term-1 post (and
+unbuilt lines come first): a light order that propagates well. To count
+identical lines, the order is refined to the full lexicographic one, each
+line's posts read as the digits of a key (term 1 most significant); then
+identical lines are neighbours, and "no duplicate lines" is one indicator per
+neighbouring pair. The full order alone slows the search for lines many
+times over, so it is added only for the duplicates stage, whose warm start is
+the previous solution sorted the same way.
 """
 from __future__ import annotations
 
@@ -12,6 +16,16 @@ from ortools.sat.python import cp_model
 from .variables import Variables
 
 _MAX_KEY = 2**62
+
+
+def add_line_order(model: cp_model.CpModel, v: Variables, free_lines: list[int]) -> None:
+    """Unbuilt lines first, then non-decreasing term-1 post."""
+    first = [_key(v, l, 1) for l in free_lines]
+    for i in range(len(free_lines) - 1):
+        this, after = free_lines[i], free_lines[i + 1]
+        if not isinstance(v.active[this], int):
+            model.add(v.active[this] <= v.active[after])
+        model.add(first[i] <= first[i + 1])
 
 
 def key_terms(v: Variables) -> int:
@@ -23,26 +37,32 @@ def key_terms(v: Variables) -> int:
     return terms
 
 
-def add_line_order(model: cp_model.CpModel, v: Variables, free_lines: list[int]) -> cp_model.LinearExpr:
-    """Order the free lines; return the number of neighbouring identical lines."""
+def _key(v: Variables, line: int, n_terms: int) -> cp_model.LinearExpr:
+    """The line's posts in terms 1..n_terms as digits; 0 for an unbuilt line."""
     base = len(v.posts) + 1
+    return sum(base ** (n_terms - t) * (p + 1) * var
+               for t in range(1, n_terms + 1) for p, var in v.line_terms(line, t))
+
+
+def add_distinct_lines(model: cp_model.CpModel, v: Variables, free_lines: list[int]) -> cp_model.LinearExpr | None:
+    """Order free lines fully; return the number of neighbouring identical lines.
+
+    None when the key cannot hold every term (more than about 6 terms of 100
+    posts): duplicates are then only reported, not minimised."""
     n_key = key_terms(v)
-    exact = n_key == v.instance.n_terms
-    keys = []
-    for l in free_lines:
-        key = sum(base ** (n_key - t) * (p + 1) * var
-                  for t in range(1, n_key + 1) for p, var in v.line_terms(l, t))
-        keys.append(key)
+    if n_key < v.instance.n_terms:
+        return None
+    keys = [_key(v, l, n_key) for l in free_lines]
     duplicates = []
     for i in range(len(free_lines) - 1):
-        this, after = free_lines[i], free_lines[i + 1]
-        if not isinstance(v.active[this], int):
-            model.add(v.active[this] <= v.active[after])
-        if exact:
-            # strictly increasing unless this pair is counted as a duplicate
-            same = model.new_bool_var(f"duplicate[{this}]")
-            model.add(keys[i] + v.active[this] - same <= keys[i + 1])
-            duplicates.append(same)
-        else:
-            model.add(keys[i] <= keys[i + 1])
+        this = free_lines[i]
+        same = model.new_bool_var(f"duplicate[{this}]")
+        # strictly increasing between built lines unless this pair is counted as a duplicate
+        model.add(keys[i] + v.active[this] - same <= keys[i + 1])
+        duplicates.append(same)
     return sum(duplicates)
+
+
+def sort_key(posts_by_term: list[int | None]) -> tuple:
+    """The Python twin of the key, for sorting a warm start: unbuilt lines first."""
+    return (posts_by_term[0] is not None, tuple(-1 if p is None else p for p in posts_by_term))
