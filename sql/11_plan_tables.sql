@@ -42,7 +42,9 @@ create index if not exists allocation_runs_plan_id_idx on public.allocation_runs
 
 create table if not exists public.allocation_run_posts (
   allocation_run_id uuid not null references public.allocation_runs on delete cascade,
-  position_id       uuid not null references public.positions,
+  -- Deferred: deleting an org cascades to positions before runs (and so posts); checked at commit, a
+  -- position still offered cannot be deleted, but the whole org can.
+  position_id       uuid not null references public.positions deferrable initially deferred,
   term              int not null constraint term_is_positive check (term >= 1),
   capacity          int not null constraint capacity_is_not_negative check (capacity >= 0),
   min_fill          int not null default 0 constraint min_fill_is_not_negative check (min_fill >= 0),

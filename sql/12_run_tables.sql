@@ -55,7 +55,7 @@ create table if not exists public.rotations (
   org_id      uuid not null references public.orgs on delete cascade,
   job_line_id uuid not null references public.job_lines on delete cascade,
   kind        text not null constraint kind_is_clinical_or_leave check (kind in ('clinical', 'leave')),
-  position_id uuid references public.positions,
+  position_id uuid references public.positions deferrable initially deferred,  -- see allocation_run_posts
   term        int not null constraint term_is_positive check (term >= 1),
   start_week  int not null constraint start_week_is_positive check (start_week >= 1),
   end_week    int not null,

@@ -8,20 +8,26 @@
 create or replace function planner._load_python() returns void
 language plpython3u
 as $$
-import sys
-rows = plpy.execute("select setting, source from pg_catalog.pg_settings where name = 'planner.python_path'")
-setting = rows[0]["setting"] if rows.nrows() else None
+import os, sys
+setting = plpy.execute("select current_setting('planner.python_path', true) as p")[0]["p"]
 if not setting:
     plpy.error("planner.python_path is not set: the server cannot import the receptor_planner package",
                hint="Set planner.python_path = '<staged folder>:<venv site-packages>' in postgresql.conf "
                     "(or ALTER SYSTEM SET ...; SELECT pg_reload_conf()). `planner db start` does this.")
-# Whatever this path holds runs inside the server: only the server's own configuration may name it.
-if rows[0]["source"] not in ("configuration file", "command line"):
-    plpy.error("planner.python_path must come from the server configuration, not from %s"
-               % rows[0]["source"],
-               hint="Set it in postgresql.conf, with ALTER SYSTEM, or on the postgres command line.")
-for entry in reversed(setting.split(":")):  # reversed + insert(0): the first entry wins
-    if entry and entry not in sys.path:
+entries = [e for e in setting.split(":") if e]
+for entry in entries:
+    # Code on this path runs inside the server. A session may SET the placeholder, so accept only
+    # folders that root or the server user owns and nobody else can write: the admin's own code.
+    try:
+        st = os.stat(entry)
+    except OSError as e:
+        plpy.error("planner.python_path entry %s cannot be read by the server: %s" % (entry, e.strerror),
+                   hint="Re-stage the package (`planner db start`) or fix planner.python_path.")
+    if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+        plpy.error("planner.python_path entry %s is writable by others or owned by another user" % entry,
+                   hint="Stage the package into a folder owned by root or the server user, mode 0755.")
+for entry in reversed(entries):  # reversed + insert(0): the first entry wins over system packages
+    if entry not in sys.path:
         sys.path.insert(0, entry)
 try:
     import receptor_planner  # noqa: F401
@@ -31,7 +37,8 @@ except ImportError as e:
                     "can read every folder of the path.")
 $$;
 comment on function planner._load_python() is
-  'Adds planner.python_path (server configuration only) to sys.path once and imports receptor_planner.';
+  'Adds the entries of planner.python_path (folders owned by root or the server, not writable by others) '
+  'to sys.path once, and imports receptor_planner.';
 
 create or replace function planner._constraints_error(constraints text[], cohort text) returns text
 language plpython3u stable

@@ -29,15 +29,15 @@ $$;
 comment on function planner._org_id_from_parent() is
   'Trigger: sets org_id from the parent row (args: parent table, parent id column); the caller''s value is ignored.';
 
-create or replace trigger set_org_id before insert or update on public.allocation_planner_runs
+create or replace trigger set_org_id before insert or update of org_id, allocation_run on public.allocation_planner_runs
   for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run');
-create or replace trigger set_org_id before insert or update on public.job_lines
+create or replace trigger set_org_id before insert or update of org_id, allocation_run_id on public.job_lines
   for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run_id');
-create or replace trigger set_org_id before insert or update on public.rotations
+create or replace trigger set_org_id before insert or update of org_id, job_line_id on public.rotations
   for each row execute function planner._org_id_from_parent('job_lines', 'job_line_id');
-create or replace trigger set_org_id before insert or update on public.job_lines_history
+create or replace trigger set_org_id before insert or update of org_id, allocation_run_id on public.job_lines_history
   for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run_id');
-create or replace trigger set_org_id before insert or update on public.planner_execution_logs
+create or replace trigger set_org_id before insert or update of org_id, planner_run_id on public.planner_execution_logs
   for each row execute function planner._org_id_from_parent('allocation_planner_runs', 'planner_run_id');
 
 -- ---------------------------------------------------------------- updated_at
@@ -130,7 +130,7 @@ as $$
 declare
   n_terms  int;
   run_org  uuid;
-  position record;
+  pos_row  record;
 begin
   select cardinality(p.term_weeks), r.org_id into n_terms, run_org
     from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
@@ -142,9 +142,9 @@ begin
     raise exception 'allocation_run_posts.term: term % does not exist; the plan has % terms', new.term, n_terms
       using errcode = 'check_violation';
   end if;
-  select pos.key, pos.org_id into position from public.positions pos where pos.id = new.position_id;
-  if found and position.org_id <> run_org then
-    raise exception 'allocation_run_posts.position_id: position "%" belongs to another org', position.key
+  select pos.key, pos.org_id into pos_row from public.positions pos where pos.id = new.position_id;
+  if found and pos_row.org_id <> run_org then
+    raise exception 'allocation_run_posts.position_id: position "%" belongs to another org', pos_row.key
       using errcode = 'check_violation';
   end if;
   return new;
@@ -214,9 +214,9 @@ create or replace function planner._check_rotation() returns trigger
 language plpgsql security definer set search_path = pg_catalog, public, planner
 as $$
 declare
-  run   record;
-  first date;
-  last  date;
+  run        record;
+  week_start date;
+  week_end   date;
 begin
   select r.start_date, r.period_weeks, cardinality(p.term_weeks) as n_terms into run
     from public.job_lines j
@@ -235,18 +235,18 @@ begin
       using errcode = 'check_violation';
   end if;
   -- Week w runs from start + 7(w-1) (a Monday) to start + 7w - 1 (a Sunday).
-  first := run.start_date + 7 * (new.start_week - 1);
-  last := run.start_date + 7 * new.end_week - 1;
-  if new.start_date is distinct from first and new.start_date is not null then
-    raise exception 'rotations.start_date: week % starts on %, not %', new.start_week, first, new.start_date
+  week_start := run.start_date + 7 * (new.start_week - 1);
+  week_end := run.start_date + 7 * new.end_week - 1;
+  if new.start_date is distinct from week_start and new.start_date is not null then
+    raise exception 'rotations.start_date: week % starts on %, not %', new.start_week, week_start, new.start_date
       using errcode = 'check_violation';
   end if;
-  if new.end_date is distinct from last and new.end_date is not null then
-    raise exception 'rotations.end_date: week % ends on %, not %', new.end_week, last, new.end_date
+  if new.end_date is distinct from week_end and new.end_date is not null then
+    raise exception 'rotations.end_date: week % ends on %, not %', new.end_week, week_end, new.end_date
       using errcode = 'check_violation';
   end if;
-  new.start_date := first;
-  new.end_date := last;
+  new.start_date := week_start;
+  new.end_date := week_end;
   return new;
 end
 $$;

@@ -219,10 +219,16 @@ class LocalCluster:
         self.log = self.root / "server.log"
         self.port_file = self.root / "port"
 
+    @classmethod
+    def default(cls) -> "LocalCluster":
+        """The cluster at default_root(): $PLANNER_HOME, <repo>/.planner or /var/lib/receptor-planner/<sha1>."""
+        return cls(default_root())
+
     # -- facts
     @property
     def port(self) -> int:
         if not self.port_file.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
             self.port_file.write_text(f"{_free_port()}\n")
         return int(self.port_file.read_text())
 

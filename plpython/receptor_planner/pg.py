@@ -9,22 +9,18 @@ triggers raise it, so SQL never re-implements validation.
 from __future__ import annotations
 
 import json
+import time
 
 from .instance import InvalidDocument, Instance, Leave, parse_affinity, parse_instance, parse_leave, \
     parse_request
 from .rules import RuleError, resolve_rules
 
-INVALID_PARAMETER_VALUE = "22023"
 OPTION_KEYS = ("allow_partial", "max_seconds", "seed", "num_workers")
 
 
 def _json(value):
     """PL/Python hands json/jsonb over as text."""
     return json.loads(value) if isinstance(value, str) else value
-
-
-def _invalid(plpy, field: str, reason: str):
-    plpy.error(f"{field}: {reason}", sqlstate=INVALID_PARAMETER_VALUE)
 
 
 # ---------------------------------------------------------------- validators for triggers
@@ -103,14 +99,12 @@ def affinity_error(version, source, weights) -> str | None:
 def import_instance(plpy, doc_text, org_id=None) -> str:
     """Write an instance document into the tables; return the allocation run id.
 
-    Validation is parse_instance's; its error is raised as ``field: reason``
-    with SQLSTATE 22023. This runs inside one SQL statement, so any error
-    leaves nothing written.
+    Raises InvalidDocument (``field: reason``): parse_instance's, or a clash
+    with what the org already holds. The SQL wrapper turns it into an ERROR
+    with SQLSTATE 22023 (plpy.error would prefix "plpy.Error: "); the error
+    ends the one SQL statement this runs in, so nothing written survives it.
     """
-    try:
-        inst = parse_instance(_json(doc_text))
-    except InvalidDocument as e:
-        plpy.error(str(e), sqlstate=INVALID_PARAMETER_VALUE)
+    inst = parse_instance(_json(doc_text))
     org_id, org_name = _org(plpy, inst, org_id)
     teams = _teams(plpy, inst, org_id)
     position_ids = _positions(plpy, inst, org_id, teams)
@@ -146,7 +140,7 @@ def _org(plpy, inst: Instance, org_id) -> tuple[str, str]:
         return new_id, inst.org_name
     name = _one(plpy, "select name from public.orgs where id = $1", ["uuid"], [org_id])
     if name is None:
-        _invalid(plpy, "org", f"no org with id {org_id}")
+        raise InvalidDocument("org", f"no org with id {org_id}")
     return org_id, name  # the stored name wins over the document's org.name
 
 
@@ -177,9 +171,9 @@ def _positions(plpy, inst: Instance, org_id, teams: dict[str, str]) -> dict[str,
             stored = {**row, "categories": tuple(sorted(row["categories"]))}
             differ = [f for f in _POSITION_FIELDS if stored[f] != getattr(p, f)]
             if differ:
-                _invalid(plpy, f"positions[{i}].key",
-                         f"position {p.key!r} already exists in this org with a different {', '.join(differ)}; "
-                         "use the stored attributes or another key")
+                raise InvalidDocument(
+                    f"positions[{i}].key", f"position {p.key!r} already exists in this org with a different "
+                                           f"{', '.join(differ)}; use the stored attributes or another key")
             ids[p.key] = row["id"]
             continue
         ids[p.key] = _one(
@@ -206,8 +200,8 @@ def _affinity(plpy, inst: Instance, org_id):
                     ["uuid", "text", "text"], [org_id, IMPORTED_PROFILE, version])
     if rows.nrows():
         if rows[0]["source"] != source or json.loads(rows[0]["weights"]) != weights:
-            _invalid(plpy, "affinity.version", f"this org already has an affinity profile version {version!r} "
-                                               "with other weights or source; give the profile a new version")
+            raise InvalidDocument("affinity.version", f"this org already has an affinity profile version "
+                                                      f"{version!r} with other weights or source; give it a new version")
         return rows[0]["id"]
     return _one(plpy, "insert into public.affinity_profiles (org_id, name, version, source, weights) "
                       "values ($1, $2, $3, $4, $5) returning id",
@@ -236,3 +230,147 @@ def _pins(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
              ["uuid", "int[]", "int[]", "uuid[]"],
              [run_id, [p.line for p in inst.pins], [p.term for p in inst.pins],
               [position_ids[p.position] for p in inst.pins]])
+
+
+# ---------------------------------------------------------------- solving
+
+ACTIVE = ("PENDING", "GENERATING")
+
+
+class _Fenced(Exception):
+    """The run left the state this solve started from (cancelled, rescued): write nothing."""
+
+
+def solve_run(plpy, run_id) -> dict:
+    """Solve one planner run and write its outcome, all inside the caller's transaction.
+
+    Reads the problem through planner.export_instance, polls the run's status
+    while CP-SAT works (a committed CANCELLED stops it; a statement cancel or
+    timeout raises out of the poll and stops it too), then in one
+    subtransaction: snapshot the current lines into job_lines_history,
+    replace them, and set the final status. The final update is fenced on the
+    status and attempt the solve started from, so a run that was cancelled or
+    rescued meanwhile is never overwritten, and its lines are never touched.
+    """
+    import traceback
+
+    from .solution import to_document
+    from .solve import Stopped, solve
+
+    started = time.monotonic()
+    run = _row(plpy, "select r.*, extract(epoch from now() - r.created_at) as queued_seconds "
+                     "from public.allocation_planner_runs r where r.id = $1", ["uuid"], [run_id])
+    if run is None or run["status"] not in ACTIVE:  # planner.solve_run checked; a race ends here
+        return _fenced_outcome(plpy, run_id)
+    timings = {"queue_wait": round(float(run["queued_seconds"]), 3)}
+    try:
+        doc = _one(plpy, "select planner.export_instance($1)", ["uuid"], [run["allocation_run"]])
+        instance = parse_instance(_json(doc))
+        options = _json(run["options"]) or {}
+        request = parse_request({**options, "n_job_lines": run["n_job_lines"],
+                                 "constraints": list(run["constraints"])}, instance.cohort, instance.n_terms)
+    except InvalidDocument as e:
+        return _finish(plpy, run, "FAILED", {"timings": timings}, error=f"invalid input: {e}") \
+            or _fenced_outcome(plpy, run_id)
+    timings["import"] = round(time.monotonic() - started, 3)
+
+    def cancelled() -> bool:
+        rows = _execute(plpy, "select status from public.allocation_planner_runs where id = $1",
+                        ["uuid"], [run_id])
+        return not rows.nrows() or rows[0]["status"] == "CANCELLED"
+
+    try:
+        result = solve(instance, request, should_stop=cancelled)
+    except Stopped:
+        log(plpy, run, "cancelled", "the run was cancelled during the solve; nothing written")
+        return {"run_id": str(run_id), "status": "CANCELLED", "written": False}
+    except plpy.SPIError:
+        raise  # a statement cancel or timeout: the caller's transaction ends, never swallow it
+    except Exception as e:  # a fault in the solver itself: the run fails with the traceback
+        return _finish(plpy, run, "FAILED", {"timings": timings}, error=f"{type(e).__name__}: {e}",
+                       traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
+    timings["solve"] = round(time.monotonic() - started - timings["import"], 3)
+    document = to_document(instance, request, result)
+    metadata = {"metrics": result.metrics, "explanation": result.explanation, "timings": timings}
+    if result.status != "COMPLETED":
+        return _finish(plpy, run, result.status, metadata, error=result.error) or _fenced_outcome(plpy, run_id)
+    write_started = time.monotonic()
+    try:
+        with plpy.subtransaction():
+            outcome = _finish(plpy, run, "COMPLETED", metadata)  # fences and locks the row first
+            if outcome is None:
+                raise _Fenced()
+            _replace_lines(plpy, run, document)
+    except _Fenced:
+        return _fenced_outcome(plpy, run_id)
+    except plpy.spiexceptions.QueryCanceled:
+        raise
+    except plpy.SPIError as e:
+        return _finish(plpy, run, "FAILED", metadata, error=f"writing the job lines failed: {e}",
+                       traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
+    timings["write"] = round(time.monotonic() - write_started, 3)
+    _execute(plpy, "update public.allocation_planner_runs set result_metadata = $2 where id = $1",
+             ["uuid", "jsonb"], [run_id, json.dumps(metadata)])
+    return outcome | {"metrics": result.metrics}
+
+
+def _finish(plpy, run, status: str, metadata: dict, error: str | None = None,
+            traceback_text: str | None = None) -> dict | None:
+    """Set the final status, fenced on the state and attempt the solve started from;
+    None when the fence holds (the run was cancelled or rescued meanwhile)."""
+    rows = _execute(plpy, "update public.allocation_planner_runs "
+                          "set status = $2, result_metadata = $3, error = $4, finished_at = now(), "
+                          "    started_at = coalesce(started_at, transaction_timestamp()) "
+                          "where id = $1 and status = any($5) and attempt = $6 returning id",
+                    ["uuid", "text", "jsonb", "text", "text[]", "int"],
+                    [run["id"], status, json.dumps(metadata), error, list(ACTIVE), run["attempt"]])
+    if not rows.nrows():
+        return None
+    level = "info" if status == "COMPLETED" else "warning" if status == "INFEASIBLE" else "error"
+    log(plpy, run, "finished", f"{status}" + (f": {error}" if error else ""),
+        {"metrics": metadata.get("metrics"), "timings": metadata.get("timings"),
+         "traceback": traceback_text}, level)
+    return {"run_id": str(run["id"]), "status": status, "written": status == "COMPLETED", "error": error,
+            "explanation": metadata.get("explanation")}
+
+
+def _fenced_outcome(plpy, run_id) -> dict:
+    status = _one(plpy, "select status from public.allocation_planner_runs where id = $1", ["uuid"], [run_id])
+    return {"run_id": str(run_id), "status": status, "written": False}
+
+
+def _replace_lines(plpy, run, document: dict) -> None:
+    """Snapshot the current lines into history, then replace them with the document's."""
+    args = ["uuid", "uuid"], [run["allocation_run"], run["id"]]
+    _execute(plpy, "insert into public.job_lines_history (allocation_run_id, planner_run_id, snapshot) "
+                   "select $1, $2, planner.export_solution($1) "
+                   "where exists (select 1 from public.job_lines where allocation_run_id = $1)", *args)
+    _execute(plpy, "delete from public.job_lines where allocation_run_id = $1", ["uuid"], [run["allocation_run"]])
+    _execute(plpy, """
+        with doc as (select line.value, line.n
+                       from jsonb_array_elements($3::jsonb) with ordinality as line(value, n)),
+        new_lines as (
+          insert into public.job_lines (allocation_run_id, planner_run_id, line_no, name)
+          select $1, $2, doc.n, doc.value ->> 'name' from doc
+          returning id, line_no)
+        insert into public.rotations (job_line_id, kind, position_id, term, start_week, end_week,
+                                      start_date, end_date)
+        select nl.id, r ->> 'kind', pos.id, (r ->> 'term')::int, (r ->> 'start_week')::int,
+               (r ->> 'end_week')::int, (r ->> 'start_date')::date, (r ->> 'end_date')::date
+          from new_lines nl
+          join doc on doc.n = nl.line_no
+          cross join jsonb_array_elements(doc.value -> 'rotations') r
+          left join public.positions pos on pos.org_id = $4 and pos.key = r ->> 'position'
+        """, ["uuid", "uuid", "text", "uuid"],
+             [run["allocation_run"], run["id"], json.dumps(document["lines"]), run["org_id"]])
+
+
+def log(plpy, run, event: str, message: str, data: dict | None = None, level: str = "info") -> None:
+    _execute(plpy, "insert into public.planner_execution_logs (planner_run_id, level, event, message, data) "
+                   "values ($1, $2, $3, $4, $5)", ["uuid", "text", "text", "text", "jsonb"],
+             [run["id"], level, event, message, json.dumps(data) if data is not None else None])
+
+
+def _row(plpy, sql: str, types: list[str], args: list):
+    rows = _execute(plpy, sql, types, args)
+    return rows[0] if rows.nrows() else None

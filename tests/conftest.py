@@ -1,0 +1,95 @@
+"""Test fixtures: a throwaway PostgreSQL 15 server carrying the planner schema.
+
+Fixtures are split by concern and none is autouse, so tests that need no
+database (checker, generator) run without one:
+
+* ``pg_url`` (session): starts a server with testing.postgresql, or uses
+  ``$PLANNER_TEST_DATABASE_URL`` when set; the schema is applied either way.
+* ``conn`` (function): a fresh autocommit psycopg connection, closed after.
+* ``sql_dir`` (session): the folder of schema files.
+
+As root, initdb and postgres run as the ``postgres`` user through two-line
+``setpriv`` wrappers (Postgres refuses root); the base folder belongs to
+``postgres``. The package is staged into the base folder, so the server never
+reads the checkout, which may sit under a 0700 home.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plpython"))
+
+from receptor_planner import cluster  # noqa: E402
+
+TEST_DATABASE = "test"  # the database testing.postgresql creates
+
+
+@pytest.fixture(scope="session")
+def sql_dir() -> Path:
+    return REPO / "sql"
+
+
+def _wrappers(bin_dir: Path) -> dict[str, str]:
+    """initdb and postgres as scripts that drop to the postgres user."""
+    bin_dir.mkdir()
+    paths = {}
+    for prog in ("initdb", "postgres"):
+        script = bin_dir / prog
+        script.write_text("#!/bin/sh\nexec setpriv --reuid=postgres --regid=postgres --init-groups "
+                          f"{cluster.PG_BIN / prog} \"$@\"\n")
+        script.chmod(0o755)
+        paths[prog] = str(script)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def pg_url(sql_dir) -> str:
+    url = os.environ.get("PLANNER_TEST_DATABASE_URL")
+    if url:  # an existing server, e.g. `planner db url`
+        cluster.apply_schema(url, sql_dir)
+        yield url
+        return
+
+    import testing.postgresql
+
+    base = Path(tempfile.mkdtemp(prefix="planner-test-"))
+    try:
+        programs = {}
+        if os.geteuid() == 0:
+            programs = _wrappers(base / "bin")
+            for sub in ("data", "tmp"):  # testing.postgresql would create them 0700 for root
+                (base / sub).mkdir(mode=0o700)
+                shutil.chown(base / sub, "postgres", "postgres")
+            shutil.chown(base, "postgres", "postgres")
+        python_path = cluster.stage_python(base / "python")
+        settings = cluster.server_settings(python_path, TEST_DATABASE, for_tests=True)
+        # testing.postgresql splits postgres_args on whitespace: no value here contains any.
+        args = " ".join(f"-c {name}={value}" for name, value in settings.items())
+        server = testing.postgresql.Postgresql(
+            base_dir=str(base), initdb_args="-U postgres -A trust -E UTF8 --locale=C",
+            postgres_args=f"-h 127.0.0.1 -c logging_collector=off {args}", **programs)
+        try:
+            cluster.apply_schema(server.url(), sql_dir)
+            yield server.url()
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def conn(pg_url):
+    import psycopg
+
+    connection = psycopg.connect(pg_url, autocommit=True)
+    try:
+        yield connection
+    finally:
+        connection.close()
