@@ -1,0 +1,209 @@
+"""planner.solve_run through SQL: import, solve, export, and the checker on what was written.
+
+The story: a service imports its instance, asks for lines, gets them; asks
+again and the first lines go to history; asks for the impossible, or breaks
+while writing, and keeps what it had.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from receptor_planner.checker import check
+from receptor_planner.generator import generate
+
+
+def import_doc(conn, doc) -> str:
+    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
+
+
+def new_run(conn, allocation_run, n, constraints=("VIC_PGY1",), **options) -> str:
+    return conn.execute(
+        "insert into allocation_planner_runs (allocation_run, n_job_lines, constraints, options) "
+        "values (%s, %s, %s, %s) returning id",
+        [allocation_run, n, list(constraints), Jsonb({"max_seconds": 30, **options})]).fetchone()[0]
+
+
+def solve(conn, run_id) -> dict:
+    return conn.execute("select planner.solve_run(%s)", [run_id]).fetchone()[0]
+
+
+def run_row(conn, run_id) -> dict:
+    cur = conn.execute("select status, error, result_metadata from allocation_planner_runs where id = %s",
+                       [run_id])
+    status, error, meta = cur.fetchone()
+    return {"status": status, "error": error, "meta": meta or {}}
+
+
+def exported(conn, allocation_run) -> tuple[dict, dict]:
+    instance = conn.execute("select planner.export_instance(%s)", [allocation_run]).fetchone()[0]
+    solution = conn.execute("select planner.export_solution(%s)", [allocation_run]).fetchone()[0]
+    return instance, solution
+
+
+def assert_checked(conn, allocation_run) -> dict:
+    instance, solution = exported(conn, allocation_run)
+    violations = check(instance, solution)
+    assert violations == [], "\n".join(map(str, violations))
+    return solution
+
+
+def counts(conn, allocation_run) -> tuple[int, int, int]:
+    return conn.execute(
+        "select (select count(*) from job_lines where allocation_run_id = %(a)s),"
+        "       (select count(*) from rotations r join job_lines l on l.id = r.job_line_id"
+        "         where l.allocation_run_id = %(a)s),"
+        "       (select count(*) from job_lines_history where allocation_run_id = %(a)s)",
+        {"a": allocation_run}).fetchone()
+
+
+@pytest.fixture
+def rural(conn):
+    doc = generate("rural", seed=3)
+    return doc, import_doc(conn, doc)
+
+
+def test_solve_writes_checked_lines_and_metadata(conn, rural):
+    doc, allocation_run = rural
+    n = _lines(doc)
+    run_id = new_run(conn, allocation_run, n)
+    outcome = solve(conn, run_id)
+    assert outcome["status"] == "COMPLETED" and outcome["written"] is True
+    row = run_row(conn, run_id)
+    assert row["status"] == "COMPLETED"
+    metrics = row["meta"]["metrics"]
+    assert metrics["lines_built"] == metrics["lines_requested"] == metrics["lines_upper_bound"] == n
+    assert set(row["meta"]["timings"]) >= {"queue_wait", "import", "solve", "write"}
+    solution = assert_checked(conn, allocation_run)
+    assert len(solution["lines"]) == n
+    assert solution["request"]["constraints"] == ["VIC_PGY1"]
+    events = [r[0] for r in conn.execute("select event from planner_execution_logs where planner_run_id = %s "
+                                         "order by id", [run_id])]
+    assert events == ["finished"]
+
+
+def _lines(doc) -> int:
+    from receptor_planner.instance import parse_instance
+
+    return parse_instance(doc).default_lines()
+
+
+def test_a_second_solve_keeps_the_first_lines_in_history(conn, rural):
+    doc, allocation_run = rural
+    n = _lines(doc)
+    first = new_run(conn, allocation_run, n, seed=1)
+    solve(conn, first)
+    before = exported(conn, allocation_run)[1]
+    second = new_run(conn, allocation_run, n, seed=2)
+    assert solve(conn, second)["status"] == "COMPLETED"
+    lines, _, history = counts(conn, allocation_run)
+    assert (lines, history) == (n, 1)
+    snapshot, replaced_by = conn.execute(
+        "select snapshot, planner_run_id from job_lines_history where allocation_run_id = %s",
+        [allocation_run]).fetchone()
+    assert replaced_by == second
+    assert snapshot["lines"] == before["lines"]
+    assert_checked(conn, allocation_run)
+
+
+def test_an_impossible_request_is_infeasible_and_keeps_the_lines(conn, rural):
+    doc, allocation_run = rural
+    n = _lines(doc)
+    solve(conn, new_run(conn, allocation_run, n))
+    before = counts(conn, allocation_run), exported(conn, allocation_run)[1]["lines"]
+    run_id = new_run(conn, allocation_run, n + 5)
+    outcome = solve(conn, run_id)
+    assert outcome["status"] == "INFEASIBLE" and outcome["written"] is False
+    row = run_row(conn, run_id)
+    assert row["status"] == "INFEASIBLE"
+    assert row["meta"]["metrics"]["lines_upper_bound"] == n
+    assert row["meta"]["explanation"]["reasons"][0]["rule"] == "CAPACITY"
+    assert (counts(conn, allocation_run), exported(conn, allocation_run)[1]["lines"]) == before
+
+
+def test_a_failed_write_leaves_lines_and_history_untouched(conn, rural):
+    doc, allocation_run = rural
+    n = _lines(doc)
+    solve(conn, new_run(conn, allocation_run, n, seed=1))
+    solve(conn, new_run(conn, allocation_run, n, seed=2))
+    before = counts(conn, allocation_run), exported(conn, allocation_run)[1]["lines"]
+    assert before[0][2] == 1
+    failing = new_run(conn, allocation_run, n, seed=3)
+    conn.execute(f"""
+        create function pg_temp.refuse() returns trigger language plpgsql as $$
+        begin
+          if new.planner_run_id = '{failing}' then raise exception 'disk full (test)'; end if;
+          return new;
+        end $$;
+        create trigger refuse before insert on job_lines for each row execute function pg_temp.refuse();""")
+    try:
+        outcome = solve(conn, failing)
+    finally:
+        conn.execute("drop trigger refuse on job_lines")
+    assert outcome["status"] == "FAILED"
+    row = run_row(conn, failing)
+    assert row["status"] == "FAILED" and "disk full (test)" in row["error"]
+    assert (counts(conn, allocation_run), exported(conn, allocation_run)[1]["lines"]) == before
+    traceback = conn.execute("select data ->> 'traceback' from planner_execution_logs "
+                             "where planner_run_id = %s and level = 'error'", [failing]).fetchone()[0]
+    assert "disk full (test)" in traceback
+
+
+def test_solving_touches_only_its_own_allocation_run(conn):
+    a = import_doc(conn, generate("rural", seed=4))
+    b = import_doc(conn, dict(generate("rural", seed=5), org={"name": "Other Health"}))
+    solve(conn, new_run(conn, b, _lines(generate("rural", seed=5))))
+    before_b = counts(conn, b), exported(conn, b)[1]["lines"]
+    solve(conn, new_run(conn, a, _lines(generate("rural", seed=4))))
+    assert (counts(conn, b), exported(conn, b)[1]["lines"]) == before_b
+    org_of_a = conn.execute("select org_id from allocation_runs where id = %s", [a]).fetchone()[0]
+    assert conn.execute("select count(*) from rotations r join job_lines l on l.id = r.job_line_id "
+                        "where l.allocation_run_id = %s and r.org_id <> %s", [a, org_of_a]).fetchone()[0] == 0
+
+
+def test_only_active_runs_are_solved(conn, rural):
+    doc, allocation_run = rural
+    run_id = new_run(conn, allocation_run, _lines(doc))
+    solve(conn, run_id)
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"^run_id: planner run .* is COMPLETED"):
+        solve(conn, run_id)
+
+
+def test_solve_run_is_not_executable_by_public(conn, rural):
+    doc, allocation_run = rural
+    run_id = new_run(conn, allocation_run, _lines(doc))
+    conn.execute("drop role if exists planner_outsider; create role planner_outsider")
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            with conn.transaction():
+                conn.execute("set local role planner_outsider")
+                solve(conn, run_id)
+    finally:
+        conn.execute("drop role planner_outsider")
+    assert run_row(conn, run_id)["status"] == "PENDING"
+
+
+def test_a_committed_cancel_stops_the_solve_and_writes_nothing(conn, pg_url):
+    doc = generate("metropolitan", seed=2)
+    allocation_run = import_doc(conn, doc)
+    run_id = new_run(conn, allocation_run, _lines(doc), max_seconds=120)
+    outcome: dict = {}
+
+    def solver():
+        with psycopg.connect(pg_url, autocommit=True) as other:
+            outcome.update(solve(other, run_id))
+
+    thread = threading.Thread(target=solver)
+    thread.start()
+    time.sleep(2)  # the model is built and CP-SAT is searching
+    conn.execute("update allocation_planner_runs set status = 'CANCELLED' where id = %s", [run_id])
+    thread.join(60)
+    assert not thread.is_alive()
+    assert outcome == {"run_id": str(run_id), "status": "CANCELLED", "written": False}
+    assert run_row(conn, run_id)["status"] == "CANCELLED"
+    assert counts(conn, allocation_run) == (0, 0, 0)
