@@ -77,6 +77,7 @@ create table if not exists public.job_lines_history (
   org_id            uuid not null references public.orgs on delete cascade,
   allocation_run_id uuid not null references public.allocation_runs on delete cascade,
   planner_run_id    uuid references public.allocation_planner_runs on delete set null,
+  written_by        uuid references public.allocation_planner_runs on delete set null,
   snapshot          jsonb not null
     constraint snapshot_is_a_solution_document
       check (snapshot ->> 'format' = 'receptor-planner/solution@1' and jsonb_typeof(snapshot -> 'lines') = 'array'),
@@ -84,7 +85,8 @@ create table if not exists public.job_lines_history (
   created_at        timestamptz not null default now()
 );
 comment on table public.job_lines_history is
-  'Lines replaced by a later planner run (planner_run_id), kept as planner.export_solution gave them.';
+  'Lines replaced by a later planner run (planner_run_id; null when replaced by a restore), kept as '
+  'planner.export_solution gave them, with the run that wrote them (written_by).';
 alter table public.job_lines_history enable row level security;
 create index if not exists job_lines_history_allocation_run_id_idx
   on public.job_lines_history (allocation_run_id, created_at);

@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,11 +50,19 @@ def _wrappers(bin_dir: Path) -> dict[str, str]:
     return paths
 
 
+def _without_schedule(url: str) -> None:
+    """Tests call planner.solve_run themselves; queue tests switch the pg_cron workers on (``workers``)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("update planner.settings set schedule_enabled = false")
+        conn.execute("select planner.schedule_workers()")
+
+
 @pytest.fixture(scope="session")
 def pg_url(sql_dir) -> str:
     url = os.environ.get("PLANNER_TEST_DATABASE_URL")
     if url:  # an existing server, e.g. `planner db url`
         cluster.apply_schema(url, sql_dir)
+        _without_schedule(url)
         yield url
         return
 
@@ -77,6 +86,7 @@ def pg_url(sql_dir) -> str:
             postgres_args=f"-h 127.0.0.1 -c logging_collector=off {args}", **programs)
         try:
             cluster.apply_schema(server.url(), sql_dir)
+            _without_schedule(server.url())
             yield server.url()
         finally:
             server.stop()

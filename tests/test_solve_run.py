@@ -84,7 +84,7 @@ def test_solve_writes_checked_lines_and_metadata(conn, rural):
     assert solution["request"]["constraints"] == ["VIC_PGY1"]
     events = [r[0] for r in conn.execute("select event from planner_execution_logs where planner_run_id = %s "
                                          "order by id", [run_id])]
-    assert events == ["finished"]
+    assert events == ["solved", "finished"]
 
 
 def _lines(doc) -> int:

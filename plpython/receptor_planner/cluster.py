@@ -48,6 +48,9 @@ def server_settings(python_path: str, database: str, for_tests: bool = False) ->
     settings = {
         "shared_preload_libraries": "pg_cron",
         "cron.database_name": database,
+        # jobs run in background workers: no connection (password, socket) to configure
+        "cron.use_background_workers": "on",
+        "max_worker_processes": "16",
         # Realtime reads changes by logical replication.
         "wal_level": "logical",
         "max_replication_slots": "10",

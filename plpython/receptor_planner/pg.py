@@ -8,6 +8,7 @@ triggers raise it, so SQL never re-implements validation.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -269,6 +270,10 @@ def solve_run(plpy, run_id) -> dict:
         options = _json(run["options"]) or {}
         request = parse_request({**options, "n_job_lines": run["n_job_lines"],
                                  "constraints": list(run["constraints"])}, instance.cohort, instance.n_terms)
+        settings = _row(plpy, "select * from planner._settings()", [], [])
+        # the DBA's thread count is the most a run may use
+        threads = min(options.get("num_workers", settings["solver_threads"]), settings["solver_threads"])
+        request = dataclasses.replace(request, num_workers=threads)
     except InvalidDocument as e:
         return _finish(plpy, run, "FAILED", {"timings": timings}, error=f"invalid input: {e}") \
             or _fenced_outcome(plpy, run_id)
@@ -280,7 +285,7 @@ def solve_run(plpy, run_id) -> dict:
         return not rows.nrows() or rows[0]["status"] == "CANCELLED"
 
     try:
-        result = solve(instance, request, should_stop=cancelled)
+        result = solve(instance, request, should_stop=cancelled, nice=settings["solve_nice"])
     except Stopped:
         log(plpy, run, "cancelled", "the run was cancelled during the solve; nothing written")
         return {"run_id": str(run_id), "status": "CANCELLED", "written": False}
@@ -290,6 +295,9 @@ def solve_run(plpy, run_id) -> dict:
         return _finish(plpy, run, "FAILED", {"timings": timings}, error=f"{type(e).__name__}: {e}",
                        traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
     timings["solve"] = round(time.monotonic() - started - timings["import"], 3)
+    log(plpy, run, "solved", f"{result.status} after {timings['solve']} s",
+        {k: result.metrics.get(k) for k in ("model", "solver_status", "time_to_first_solution", "seconds",
+                                             "lines_built", "lines_upper_bound", "num_workers")})
     document = to_document(instance, request, result)
     metadata = {"metrics": result.metrics, "explanation": result.explanation, "timings": timings}
     if result.status != "COMPLETED":
@@ -300,7 +308,8 @@ def solve_run(plpy, run_id) -> dict:
             outcome = _finish(plpy, run, "COMPLETED", metadata)  # fences and locks the row first
             if outcome is None:
                 raise _Fenced()
-            _replace_lines(plpy, run, document)
+            _replace_lines(plpy, run["allocation_run"], run["org_id"], document["lines"],
+                           written_by=run["id"], replaced_by=run["id"])
     except _Fenced:
         return _fenced_outcome(plpy, run_id)
     except plpy.spiexceptions.QueryCanceled:
@@ -321,9 +330,9 @@ def _finish(plpy, run, status: str, metadata: dict, error: str | None = None,
     rows = _execute(plpy, "update public.allocation_planner_runs "
                           "set status = $2, result_metadata = $3, error = $4, finished_at = now(), "
                           "    started_at = coalesce(started_at, transaction_timestamp()) "
-                          "where id = $1 and status = any($5) and attempt = $6 returning id",
-                    ["uuid", "text", "jsonb", "text", "text[]", "int"],
-                    [run["id"], status, json.dumps(metadata), error, list(ACTIVE), run["attempt"]])
+                          "where id = $1 and status = $5 and attempt = $6 returning id",
+                    ["uuid", "text", "jsonb", "text", "text", "int"],
+                    [run["id"], status, json.dumps(metadata), error, run["status"], run["attempt"]])
     if not rows.nrows():
         return None
     level = "info" if status == "COMPLETED" else "warning" if status == "INFEASIBLE" else "error"
@@ -339,13 +348,14 @@ def _fenced_outcome(plpy, run_id) -> dict:
     return {"run_id": str(run_id), "status": status, "written": False}
 
 
-def _replace_lines(plpy, run, document: dict) -> None:
-    """Snapshot the current lines into history, then replace them with the document's."""
-    args = ["uuid", "uuid"], [run["allocation_run"], run["id"]]
-    _execute(plpy, "insert into public.job_lines_history (allocation_run_id, planner_run_id, snapshot) "
-                   "select $1, $2, planner.export_solution($1) "
-                   "where exists (select 1 from public.job_lines where allocation_run_id = $1)", *args)
-    _execute(plpy, "delete from public.job_lines where allocation_run_id = $1", ["uuid"], [run["allocation_run"]])
+def _replace_lines(plpy, allocation_run, org_id, lines: list, written_by, replaced_by) -> None:
+    """Snapshot the allocation run's current lines into history, then replace them with ``lines``."""
+    _execute(plpy, "insert into public.job_lines_history (allocation_run_id, planner_run_id, written_by, snapshot) "
+                   "select $1, $2, (select planner_run_id from public.job_lines where allocation_run_id = $1 "
+                   "                 limit 1), planner.export_solution($1) "
+                   "where exists (select 1 from public.job_lines where allocation_run_id = $1)",
+             ["uuid", "uuid"], [allocation_run, replaced_by])
+    _execute(plpy, "delete from public.job_lines where allocation_run_id = $1", ["uuid"], [allocation_run])
     _execute(plpy, """
         with doc as (select line.value, line.n
                        from jsonb_array_elements($3::jsonb) with ordinality as line(value, n)),
@@ -361,8 +371,24 @@ def _replace_lines(plpy, run, document: dict) -> None:
           join doc on doc.n = nl.line_no
           cross join jsonb_array_elements(doc.value -> 'rotations') r
           left join public.positions pos on pos.org_id = $4 and pos.key = r ->> 'position'
-        """, ["uuid", "uuid", "text", "uuid"],
-             [run["allocation_run"], run["id"], json.dumps(document["lines"]), run["org_id"]])
+        """, ["uuid", "uuid", "text", "uuid"], [allocation_run, written_by, json.dumps(lines), org_id])
+
+
+def restore_job_lines(plpy, history_id) -> dict:
+    """Bring back a snapshot's lines, snapshotting the current ones first."""
+    row = _row(plpy, "select h.*, a.org_id as run_org from public.job_lines_history h "
+                     "join public.allocation_runs a on a.id = h.allocation_run_id where h.id = $1",
+               ["uuid"], [history_id])
+    if row is None:
+        return {"error": f"history_id: no job_lines_history row with id {history_id}"}
+    active = _one(plpy, "select id from public.allocation_planner_runs where allocation_run = $1 "
+                        "and status in ('PENDING', 'GENERATING') limit 1", ["uuid"], [row["allocation_run_id"]])
+    if active is not None:
+        return {"error": f"history_id: allocation run {row['allocation_run_id']} has an active planner run "
+                         f"{active}; cancel it or let it finish before restoring"}
+    snapshot = _json(row["snapshot"])
+    _replace_lines(plpy, row["allocation_run_id"], row["run_org"], snapshot["lines"], row["written_by"], None)
+    return {"restored_lines": len(snapshot["lines"]), "allocation_run": row["allocation_run_id"]}
 
 
 def log(plpy, run, event: str, message: str, data: dict | None = None, level: str = "info") -> None:
@@ -374,3 +400,53 @@ def log(plpy, run, event: str, message: str, data: dict | None = None, level: st
 def _row(plpy, sql: str, types: list[str], args: list):
     rows = _execute(plpy, sql, types, args)
     return rows[0] if rows.nrows() else None
+
+
+# ---------------------------------------------------------------- worker
+
+def work(plpy, slot: int, seconds: int) -> None:
+    """The worker loop of planner.work: claim, commit GENERATING, solve, commit the outcome.
+
+    Every status change is its own commit, so logical decoding (Realtime)
+    sees PENDING, GENERATING and the outcome as separate changes.
+    """
+    settings = _row(plpy, "select * from planner._settings()", [], [])
+    if slot > settings["max_concurrent_solves"]:
+        return
+    if not _one(plpy, "select pg_try_advisory_lock(planner._slot_lock($1))", ["int"], [slot]):
+        return  # another worker has this slot
+    plpy.commit()
+    from . import solve  # noqa: F401  (OR-Tools loads now, not while a run waits)
+    deadline = time.monotonic() + seconds
+    poll = plpy.prepare("select pg_sleep($1)", ["float8"])  # a cancel interrupts it; time.sleep would not
+    while time.monotonic() < deadline:
+        run = _row(plpy, "select * from planner._claim_run() where id is not null", [], [])
+        if run is None:
+            plpy.commit()
+            plpy.execute(poll, [float(settings["poll_seconds"])])
+            continue
+        # held until the outcome is committed: the rescuer reads a free lock as a dead solve
+        _one(plpy, "select pg_advisory_lock(planner._run_lock($1))", ["uuid"], [run["id"]])
+        log(plpy, run, "claimed", f"attempt {run['attempt']} by worker slot {slot} (pid {run['worker_pid']})")
+        plpy.commit()
+        try:
+            _solve_claimed(plpy, run)
+        finally:
+            _one(plpy, "select pg_advisory_unlock(planner._run_lock($1))", ["uuid"], [run["id"]])
+
+
+def _solve_claimed(plpy, run) -> None:
+    try:
+        solve_run(plpy, run["id"])
+        plpy.commit()
+    except plpy.spiexceptions.QueryCanceled as e:
+        # pg_cancel_backend or statement_timeout: nothing of the solve is written; say why, then re-raise
+        plpy.rollback()
+        message = str(e).splitlines()[0] if str(e) else "canceling statement"
+        rows = _execute(plpy, "update public.allocation_planner_runs set status = 'FAILED', finished_at = now(), "
+                              "error = $2 where id = $1 and status = 'GENERATING' and attempt = $3 returning id",
+                        ["uuid", "text", "int"], [run["id"], f"the solve was stopped: {message}", run["attempt"]])
+        if rows.nrows():
+            log(plpy, run, "finished", f"FAILED: the solve was stopped: {message}", level="error")
+        plpy.commit()
+        raise

@@ -9,6 +9,7 @@ Stages, each warm-started from the one before and keeping its optimum:
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,10 +47,12 @@ class Stopped(Exception):
 
 
 def solve(instance: Instance, request: Request,
-          should_stop: Callable[[], bool] | None = None) -> SolveResult:
+          should_stop: Callable[[], bool] | None = None, nice: int = 0) -> SolveResult:
     """Solve ``request`` on ``instance``. ``should_stop`` is polled while CP-SAT
     runs; when it returns true, or raises, the search stops. A raised
-    exception propagates after the search has stopped."""
+    exception propagates after the search has stopped. ``nice`` lowers the CPU
+    priority of the solving threads only (inside a database server, ordinary
+    queries keep theirs)."""
     clock = _Clock()
     rules = resolve_rules(request.constraints, instance.cohort)
     n = request.n_job_lines
@@ -77,7 +80,7 @@ def solve(instance: Instance, request: Request,
         return _infeasible(base, bound, f"Line {highest_pin} is pinned, but at most {bound} lines are possible.",
                            arithmetic, clock)
     lm, stages, built, lines_upper_bound = _search_lines(instance, rules, request, bound, highest_pin,
-                                                         clock, should_stop)
+                                                         clock, _Search(should_stop, nice))
     base["model"] = {"variables": len(lm.model.proto.variables),
                      "constraints": len(lm.model.proto.constraints)}
     if built is None:
@@ -114,7 +117,7 @@ def solve(instance: Instance, request: Request,
 
 
 def _search_lines(instance: Instance, rules, request: Request, bound: int, highest_pin: int,
-                  clock: "_Clock", should_stop):
+                  clock: "_Clock", search: "_Search"):
     """Stage 1: the most lines. Returns (model, stages, lines built or None, proven upper bound).
 
     Arithmetic caps the count at ``bound``, so with allow_partial the search
@@ -126,7 +129,7 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     if request.allow_partial:
         lm = build_model(instance, rules, bound, allow_partial=False)
         clock.mark("build")
-        stages = _Stages(lm, request, clock, should_stop, statuses, share=0.5)
+        stages = _Stages(lm, request, clock, search, statuses, share=0.5)
         if stages.run("lines_all", None, maximize=True) is not None:
             return lm, stages, bound, bound
         if stages.last_status == cp_model.INFEASIBLE:
@@ -136,7 +139,7 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     lm = build_model(instance, rules, bound, request.allow_partial)
     lm.model.add(lm.lines_built >= highest_pin)  # numbering stays contiguous around pinned lines
     clock.mark("build")
-    stages = _Stages(lm, request, clock, should_stop, statuses)
+    stages = _Stages(lm, request, clock, search, statuses)
     found = stages.run("lines", lm.lines_built if request.allow_partial else None, maximize=True)
     if found is None:
         return lm, stages, None, bound if request.allow_partial else 0
@@ -199,9 +202,9 @@ class _FirstSolution(cp_model.CpSolverSolutionCallback):
 class _Stages:
     """Runs the lexicographic stages, each warm-started from the best solution so far."""
 
-    def __init__(self, lm: LinesModel, request: Request, clock: _Clock, should_stop,
+    def __init__(self, lm: LinesModel, request: Request, clock: _Clock, search: "_Search",
                  statuses: dict[str, str], share: float = 1.0):
-        self.lm, self.request, self.clock, self.should_stop = lm, request, clock, should_stop
+        self.lm, self.request, self.clock, self.search = lm, request, clock, search
         self.share = share  # of the time left that one stage may use
         self.best: dict[int, list[int | None]] | None = None  # post index per term, per line
         self.best_solver: cp_model.CpSolver | None = None
@@ -233,7 +236,7 @@ class _Stages:
         params.random_seed = self.request.seed
         params.catch_sigint_signal = False  # CP-SAT must not take over the backend's SIGINT
         callback = _FirstSolution(self.clock)
-        status = _solve_in_thread(solver, model, callback, self.should_stop)
+        status = self.search.run(solver, model, callback)
         self.clock.mark(name)
         self.last_status = status
         self.statuses[name] = solver.status_name(status)
@@ -257,26 +260,34 @@ class _Stages:
         return out
 
 
-def _solve_in_thread(solver: cp_model.CpSolver, model: cp_model.CpModel, callback, should_stop) -> int:
-    """Run CP-SAT in a thread while this thread polls ``should_stop``.
+@dataclass
+class _Search:
+    """How CP-SAT runs: in a thread at ``nice``, while this thread polls ``should_stop``.
 
     A database backend only notices a cancel when it calls back into the
     server, so the poll is what makes a solve cancellable there.
     """
-    outcome: dict = {}
 
-    def target():
-        outcome["status"] = solver.solve(model, callback)
+    should_stop: Callable[[], bool] | None
+    nice: int = 0
 
-    worker = threading.Thread(target=target, name="cp-sat", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(POLL_SECONDS)
-            if worker.is_alive() and should_stop is not None and should_stop():
-                raise Stopped("the solve was asked to stop")
-    except BaseException:
-        solver.stop_search()
-        worker.join()
-        raise
-    return outcome["status"]
+    def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel, callback) -> int:
+        outcome: dict = {}
+
+        def target():
+            if self.nice:
+                os.nice(self.nice)  # this thread and the CP-SAT threads it starts
+            outcome["status"] = solver.solve(model, callback)
+
+        worker = threading.Thread(target=target, name="cp-sat", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(POLL_SECONDS)
+                if worker.is_alive() and self.should_stop is not None and self.should_stop():
+                    raise Stopped("the solve was asked to stop")
+        except BaseException:
+            solver.stop_search()
+            worker.join()
+            raise
+        return outcome["status"]
