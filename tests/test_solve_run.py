@@ -189,7 +189,7 @@ def test_solve_run_is_not_executable_by_public(conn, rural):
 
 
 def test_a_committed_cancel_stops_the_solve_and_writes_nothing(conn, pg_url):
-    doc = generate("metropolitan", seed=2)
+    doc = generate("stress", seed=2)
     allocation_run = import_doc(conn, doc)
     run_id = new_run(conn, allocation_run, _lines(doc), max_seconds=120)
     outcome: dict = {}
@@ -200,7 +200,7 @@ def test_a_committed_cancel_stops_the_solve_and_writes_nothing(conn, pg_url):
 
     thread = threading.Thread(target=solver)
     thread.start()
-    time.sleep(2)  # the model is built and CP-SAT is searching
+    time.sleep(2)  # the solve is under way (building the model, or searching)
     conn.execute("update allocation_planner_runs set status = 'CANCELLED' where id = %s", [run_id])
     thread.join(60)
     assert not thread.is_alive()

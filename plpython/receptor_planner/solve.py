@@ -21,6 +21,7 @@ from . import explain, metrics
 from .instance import Instance, Request
 from .leave import LeaveOption, plan_leave
 from .model import LinesModel, build_model
+from .model.construct import construct
 from .rules import resolve_rules
 
 POLL_SECONDS = 0.15
@@ -126,11 +127,14 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     impossible, or takes half the time, does it maximise over fewer.
     """
     statuses: dict[str, str] = {}
+    start = construct(instance, rules, bound, request.seed)
+    search.checkpoint()
     if request.allow_partial:
         lm = build_model(instance, rules, bound, allow_partial=False)
         clock.mark("build")
+        search.checkpoint()
         stages = _Stages(lm, request, clock, search, statuses, share=0.5)
-        if stages.run("lines_all", None, maximize=True) is not None:
+        if stages.accept(start) or stages.run("lines_all", None, maximize=True) is not None:
             return lm, stages, bound, bound
         if stages.last_status == cp_model.INFEASIBLE:
             bound -= 1
@@ -139,7 +143,10 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     lm = build_model(instance, rules, bound, request.allow_partial)
     lm.model.add(lm.lines_built >= highest_pin)  # numbering stays contiguous around pinned lines
     clock.mark("build")
+    search.checkpoint()
     stages = _Stages(lm, request, clock, search, statuses)
+    if not request.allow_partial and stages.accept(start):
+        return lm, stages, bound, bound
     found = stages.run("lines", lm.lines_built if request.allow_partial else None, maximize=True)
     if found is None:
         return lm, stages, None, bound if request.allow_partial else 0
@@ -207,6 +214,7 @@ class _Stages:
         self.lm, self.request, self.clock, self.search = lm, request, clock, search
         self.share = share  # of the time left that one stage may use
         self.best: dict[int, list[int | None]] | None = None  # post index per term, per line
+        self.start: dict[int, list[int]] | None = None  # a constructed assignment the model refused
         self.best_solver: cp_model.CpSolver | None = None
         self.statuses = statuses
         self.first_solution_seconds: float | None = None
@@ -218,7 +226,19 @@ class _Stages:
         """The value of an expression of the model as it was at the best solution."""
         return expr if isinstance(expr, int) else int(self.best_solver.value(expr))
 
-    def run(self, name: str, objective, maximize: bool, sort_hint: bool = False) -> int | None:
+    def accept(self, start: list[list[int]] | None) -> bool:
+        """Take a constructed assignment as the solution if the model accepts it as it is."""
+        if not start:
+            return False
+        self.best = dict(enumerate(start))
+        accepted = self.run("construct", None, maximize=True, sort_hint=True, fixed=True) is not None
+        if not accepted:
+            self.best = None  # still a hint for the search that follows
+            self.start = dict(enumerate(start))
+        return accepted
+
+    def run(self, name: str, objective, maximize: bool, sort_hint: bool = False,
+            fixed: bool = False) -> int | None:
         """Optimise ``objective`` (or just find a solution when it is None); return its value."""
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
@@ -226,6 +246,8 @@ class _Stages:
             return None
         if self.best is not None:
             self.lm.hint(self.best, sort_hint)
+        elif self.start is not None:
+            self.lm.hint(self.start, sort_free_lines=True)
         model.clear_objective()
         if objective is not None:
             (model.maximize if maximize else model.minimize)(objective)
@@ -235,6 +257,7 @@ class _Stages:
         params.num_workers = self.request.num_workers
         params.random_seed = self.request.seed
         params.catch_sigint_signal = False  # CP-SAT must not take over the backend's SIGINT
+        params.fix_variables_to_their_hinted_value = fixed
         callback = _FirstSolution(self.clock)
         status = self.search.run(solver, model, callback)
         self.clock.mark(name)
@@ -270,6 +293,11 @@ class _Search:
 
     should_stop: Callable[[], bool] | None
     nice: int = 0
+
+    def checkpoint(self) -> None:
+        """Between phases in pure Python, the same question the poll asks."""
+        if self.should_stop is not None and self.should_stop():
+            raise Stopped("the solve was asked to stop")
 
     def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel, callback) -> int:
         outcome: dict = {}
