@@ -211,3 +211,27 @@ def test_capacity_arithmetic_names_the_category():
     assert reasons[0]["rule"] == "CATEGORIES"
     assert reasons[0]["message"] == "category D posts offer 3 term places, but 4 lines each need one"
     assert solution["metrics"]["lines_upper_bound"] == 3
+
+
+def leave_weeks(solution: dict, line: int) -> list[int]:
+    return [w for r in solution["lines"][line - 1]["rotations"] if r["kind"] == "leave"
+            for w in range(r["start_week"], r["end_week"] + 1)]
+
+
+def test_fixed_leave_blocks_are_taken_by_every_line():
+    # three weeks at year end for everybody, two more wherever they fit
+    leave = {"weeks": 5, "patterns": [[2]], "fixed_blocks": [{"start_week": 50, "weeks": 3}], "min_gap_weeks": 4}
+    solution = solve_checked(instance([post(k, capacity=3) for k in "ABCD"], leave=leave), 3)
+    assert built(solution) == 3
+    for line in range(1, 4):
+        weeks = leave_weeks(solution, line)
+        assert weeks[-3:] == [50, 51, 52] and len(weeks) == 5 and max(weeks[:2]) <= 45
+
+
+@pytest.mark.parametrize("target", [0.0, 1.0])
+def test_front_load_target_moves_leave_to_its_half(target):
+    leave = {"weeks": 4, "patterns": [[4]], "front_load_target": target}
+    solution = solve_checked(instance([post(k, capacity=4) for k in "ABCD"], leave=leave), 4)
+    share = solution["metrics"]["leave_first_half_share"]
+    assert share == target
+    assert all((max(leave_weeks(solution, i)) <= 26) == (target == 1.0) for i in range(1, 5))

@@ -84,10 +84,12 @@ class LeavePlan:
 def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -> LeavePlan:
     """Choose a leave option for as many lines as possible, up to ``most_lines``.
 
-    Respects ``max_concurrent`` per week; among the plans with the most lines,
-    keeps the weekly peak lowest so relief cover is spread over the year.
-    Fewer lines are always possible than more, so the result for the line
-    count a post solve built is exact.
+    Respects ``max_concurrent`` per week. Among the plans with the most
+    lines, it comes closest to ``front_load_target`` (the share of leave weeks
+    in the first half of the year) when one is set, then keeps the weekly peak
+    lowest so relief cover is spread over the year. Fewer lines are always
+    possible than more, so the result for the line count a post solve built
+    is exact.
     """
     options = leave_options(instance)
     if most_lines == 0 or not options:
@@ -102,7 +104,12 @@ def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -
         covering = [count[i] for i, o in enumerate(options) if any(s <= week < s + n for s, n in o.free)]
         if covering:
             model.add(sum(covering) <= peak)
-    model.maximize((most_lines + 1) * lines - peak)  # lines first, then the lowest peak
+    deviation = _front_load_deviation(model, instance, options, count, lines)
+    # lexicographic: lines, then the front-load deviation, then the peak
+    peak_weight = 1
+    deviation_weight = most_lines + 1
+    lines_weight = deviation_weight * (_deviation_bound(instance, most_lines) + 1)
+    model.maximize(lines_weight * lines - deviation_weight * deviation - peak_weight * peak)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(seconds, 1.0)
     solver.parameters.num_workers = 1
@@ -114,6 +121,25 @@ def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -
     for i, option in enumerate(options):
         chosen.extend([option] * solver.value(count[i]))
     return LeavePlan(_interleave(chosen), solver.value(peak))
+
+
+def _front_load_deviation(model, instance: Instance, options, count, lines):
+    """|leave weeks in the first half - target * all leave weeks|, in hundredths of a week; 0 without a target."""
+    target = instance.leave.front_load_target
+    if target is None or instance.leave.weeks == 0:
+        return 0
+    half = instance.period_weeks / 2
+    first_half = [sum(1 for w in o.weeks() if w <= half) for o in options]
+    wanted = round(target * 100) * instance.leave.weeks
+    deviation = model.new_int_var(0, _deviation_bound(instance, 2000), "front_load_deviation")
+    reached = sum(100 * weeks * c for weeks, c in zip(first_half, count))
+    model.add(deviation >= reached - wanted * lines)
+    model.add(deviation >= wanted * lines - reached)
+    return deviation
+
+
+def _deviation_bound(instance: Instance, lines: int) -> int:
+    return 100 * instance.leave.weeks * lines
 
 
 def _interleave(chosen: list[LeaveOption]) -> list[LeaveOption]:
