@@ -235,3 +235,49 @@ def test_front_load_target_moves_leave_to_its_half(target):
     share = solution["metrics"]["leave_first_half_share"]
     assert share == target
     assert all((max(leave_weeks(solution, i)) <= 26) == (target == 1.0) for i in range(1, 5))
+
+
+def pinned_d_instance() -> dict:
+    """Two D places, both pinned to line 1: line 2 can only go without D (no arithmetic shows it)."""
+    positions = [post("P1", terms=[1], capacity=2, categories=("A", "B"), specialty="Medicine"),
+                 post("P2", terms=[2], categories=("C", "D"), specialty="Surgery"),
+                 post("P2b", terms=[2], categories=("C",), specialty="Emergency"),
+                 post("Q", terms=[3], categories=("D",), specialty="Anaesthetics"),
+                 post("P3", terms=[3], categories=("A",), specialty="Geriatrics"),
+                 post("P4", terms=[4], capacity=2, categories=("B",), specialty="Psychiatry")]
+    return instance(positions, pins=[{"line": 1, "term": 2, "position": "P2"},
+                                     {"line": 1, "term": 3, "position": "Q"}])
+
+
+def test_explanation_names_the_conflicting_rules_posts_and_terms():
+    solution = solve_checked(pinned_d_instance(), 2, ["AMC_PGY1"], allow_partial=False)
+    assert solution["status"] == "INFEASIBLE"
+    explanation = solution["explanation"]
+    assert "each is needed for the conflict" in explanation["summary"]
+    reasons = {(r["rule"], r["message"]) for r in explanation["reasons"]}
+    assert reasons == {("CATEGORIES", "every line needs a term in a category D post"),
+                       ("PIN", "line 1 is pinned to P2 in term 2"),
+                       ("PIN", "line 1 is pinned to Q in term 3")}
+
+
+def test_a_partial_result_explains_the_line_it_could_not_build():
+    solution = solve_checked(pinned_d_instance(), 2, ["AMC_PGY1"])
+    assert built(solution) == solution["metrics"]["lines_upper_bound"] == 1
+    rules = sorted(r["rule"] for r in solution["explanation"]["reasons"])
+    assert rules == ["CATEGORIES", "PIN", "PIN"]
+
+
+def test_explanation_names_staffing_that_conflicts_with_a_rule():
+    # the one line must take A in term 1 and staff B in term 2: two Cardiology terms, 26 weeks > 13
+    positions = [post("A", terms=[1], categories=("A", "B"), specialty="Cardiac", subspecialty="Cardiology"),
+                 post("B", terms=[2], categories=("C", "D"), specialty="Cardiac", subspecialty="Cardiology",
+                      min_fill=[0, 1, 0, 0]),
+                 post("B2", terms=[2], categories=("C", "D"), specialty="Surgery"),
+                 post("C", terms=[3], categories=("A",), specialty="Emergency"),
+                 post("D", terms=[4], categories=("B",), specialty="Psychiatry")]
+    solution = solve_checked(instance(positions), 1, ["AMC_PGY1"], allow_partial=False)
+    assert solution["status"] == "INFEASIBLE"
+    reasons = {r["rule"]: r for r in solution["explanation"]["reasons"]}
+    assert set(reasons) == {"SUBSPECIALTY_CAP", "MIN_FILL"}
+    assert reasons["MIN_FILL"]["posts"] == ["B"] and reasons["MIN_FILL"]["terms"] == [2]
+    assert reasons["SUBSPECIALTY_CAP"]["message"] == "at most 13 weeks (25% of 52) in one subspecialty"

@@ -7,10 +7,11 @@ bites becomes a reason naming the rule, the posts and the terms.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 
 from .instance import Instance
-from .rules import Rules, week_floor
+from .rules import Rules, week_cap, week_floor
 
 
 @dataclass
@@ -113,3 +114,85 @@ def structure_reasons(instance: Instance, rules: Rules, n_lines: int) -> list[Re
 
 def explanation(summary: str, reasons: list[Reason]) -> dict:
     return {"summary": summary, "reasons": [r.as_dict() for r in reasons]}
+
+
+# ---------------------------------------------------------------- conflicting rule groups
+
+def conflicting_rules(instance: Instance, rules: Rules, n_lines: int, seconds: float,
+                      search) -> list[Reason] | None:
+    """A small set of rule groups that cannot all hold for ``n_lines`` lines, or None.
+
+    Every rule group (a rule, a category, one post's staffing, one pin) hangs
+    on an assumption literal. CP-SAT, with one worker (with more it may
+    return every assumption), names a sufficient set; the set is shrunk by
+    dropping each group in turn while the rest stays infeasible, and kept only
+    if re-solving with that set alone is infeasible: every group it names is
+    needed for the conflict. ``search`` runs CP-SAT (cancellable).
+    """
+    from ortools.sat.python import cp_model
+
+    from .model import build_model
+
+    deadline = time.monotonic() + seconds
+    lm = build_model(instance, rules, n_lines, allow_partial=False, explain=True)
+    groups = lm.guards.literals
+    if not groups:
+        return None
+    by_index = {lit.index: key for key, lit in groups.items()}
+
+    def conflict(keys) -> list | None:
+        """The core CP-SAT names when ``keys`` cannot all hold; [] when they can; None when unknown."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        lm.model.clear_assumptions()
+        lm.model.add_assumptions([groups[k] for k in keys])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = left
+        solver.parameters.catch_sigint_signal = False
+        status = search.run(solver, lm.model, None)
+        if status == cp_model.INFEASIBLE:
+            named = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
+            return sorted(set(named)) or list(keys)
+        return [] if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+    core = conflict(list(groups))
+    if not core:
+        return None
+    for key in list(core):
+        trial = [k for k in core if k != key]
+        if trial and conflict(trial):
+            core = trial
+    if not conflict(core):  # verified on its own, or not reported
+        return None
+    return [_group_reason(instance, rules, code, detail) for code, detail in core]
+
+
+def _group_reason(instance: Instance, rules: Rules, code: str, detail: str | None) -> Reason:
+    period = instance.period_weeks
+
+    def cap(fraction) -> str:
+        return f"{week_cap(fraction, period)} weeks ({float(fraction):.0%} of {period})"
+
+    if code == "MIN_FILL":
+        post = next(p for p in instance.positions if p.key == detail)
+        terms = [t for t in range(1, instance.n_terms + 1) if post.min_fill[t - 1]]
+        needs = ", ".join(f"{post.min_fill[t - 1]} in term {t}" for t in terms)
+        return Reason(code, f"post {detail} must be staffed (min_fill): {needs}", posts=[detail], terms=terms)
+    if code == "PIN":
+        line, term, key = detail.replace("line ", "").replace("term ", "").split()
+        return Reason(code, f"line {line} is pinned to {key} in term {term}", posts=[key], terms=[int(term)])
+    messages = {
+        "CATEGORIES": lambda: f"every line needs a term in a category {detail} post",
+        "MIN_TERMS": lambda: f"every line needs {rules.min_terms} clinical terms of 10 weeks or more",
+        "SPECIALTY_CAP": lambda: f"at most {cap(rules.specialty_cap)} in one parent specialty",
+        "SUBSPECIALTY_CAP": lambda: f"at most {cap(rules.subspecialty_cap)} in one subspecialty",
+        "SERVICE_CAP": lambda: f"at most {cap(rules.service_cap)} in service posts",
+        "TEAM_MIN": lambda: f"at least {week_floor(rules.team_min, period)} weeks in team (non-service clinical) posts",
+        "NON_CLINICAL_MAX": lambda: f"at most {rules.non_clinical_max} non-clinical terms",
+        "MAX_1_RURAL": lambda: "at most one rural term",
+        "MAX_1_SERVICE": lambda: "at most one service term",
+        "NO_NIGHTS": lambda: "no night posts",
+    }
+    return Reason(code, messages[code]())

@@ -80,15 +80,18 @@ def solve(instance: Instance, request: Request,
     if highest_pin > bound:
         return _infeasible(base, bound, f"Line {highest_pin} is pinned, but at most {bound} lines are possible.",
                            arithmetic, clock)
+    search = _Search(should_stop, nice)
     lm, stages, built, lines_upper_bound = _search_lines(instance, rules, request, bound, highest_pin,
-                                                         clock, _Search(should_stop, nice))
+                                                         clock, search)
     base["model"] = {"variables": len(lm.model.proto.variables),
                      "constraints": len(lm.model.proto.constraints)}
     if built is None:
         if stages.last_status == cp_model.INFEASIBLE:
-            summary = (f"No set of {n} lines meets every rule together, "
-                       "though capacity arithmetic alone allows them.")
-            return _infeasible(base | stages.report(), lines_upper_bound, summary, arithmetic, clock)
+            conflicts = explain.conflicting_rules(instance, rules, n, clock.left(request.max_seconds), search)
+            summary = (f"No set of {n} lines meets every rule together, though capacity arithmetic allows them"
+                       + (": these rules conflict, and each is needed for the conflict." if conflicts else "."))
+            return _infeasible(base | stages.report(), lines_upper_bound, summary,
+                               arithmetic + (conflicts or []), clock)
         return SolveResult("FAILED", metrics=base | stages.report() | clock.report(),
                            error=f"no solution found within max_seconds={request.max_seconds:g}; "
                                  "the request may still be feasible: allow more time")
@@ -112,6 +115,9 @@ def solve(instance: Instance, request: Request,
         "lines_built": len(lines), "lines_upper_bound": lines_upper_bound,
         "leave_peak_weekly": leave.peak}
     reasons = arithmetic if len(lines) < n else []
+    if len(lines) < n and len(lines) == lines_upper_bound < bound:  # proven, beyond arithmetic: say why
+        reasons = reasons + (explain.conflicting_rules(instance, rules, len(lines) + 1,
+                                                       clock.left(request.max_seconds), search) or [])
     summary = None if not reasons else f"{len(lines)} of {n} lines built; at most {lines_upper_bound} are possible."
     return SolveResult("COMPLETED", lines, result_metrics,
                        explain.explanation(summary, reasons) if summary else None)

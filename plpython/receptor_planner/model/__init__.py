@@ -9,6 +9,7 @@ from ortools.sat.python import cp_model
 from ..instance import Instance
 from ..rules import Rules
 from . import accreditation, structure, symmetry
+from .guards import Guards, unguarded
 from .variables import Variables, create_variables
 
 
@@ -19,6 +20,7 @@ class LinesModel:
     free_lines: list[int]  # unpinned, hence interchangeable
     lines_built: cp_model.LinearExpr
     unfilled: cp_model.LinearExpr
+    guards: Guards | None = None  # only when built to explain
 
     def add_distinct_lines(self) -> cp_model.LinearExpr | None:
         """Refine the line order for the duplicates stage (see symmetry.py)."""
@@ -45,17 +47,21 @@ class LinesModel:
                 self.model.add_hint(var, assignment[l][0] is not None)
 
 
-def build_model(instance: Instance, rules: Rules, n_lines: int, allow_partial: bool) -> LinesModel:
+def build_model(instance: Instance, rules: Rules, n_lines: int, allow_partial: bool,
+                explain: bool = False) -> LinesModel:
+    """The line model; with ``explain``, every rule group hangs on a literal of ``guards``."""
     model = cp_model.CpModel()
+    guards = Guards(model) if explain else None
+    guard = guards or unguarded
     pinned = sorted({pin.line - 1 for pin in instance.pins})
     v = create_variables(model, instance, n_lines, allow_partial, set(pinned))
     structure.add_one_position_per_term(model, v)
     structure.add_no_repeat_position(model, v)
     structure.add_capacity(model, v)
-    unfilled = structure.add_min_fill(model, v)
-    structure.add_pin(model, v, instance.pins)
+    unfilled = structure.add_min_fill(model, v, guard)
+    structure.add_pin(model, v, instance.pins, guard)
     for add_rule in accreditation.RULES:
-        add_rule(model, v, rules)
+        add_rule(model, v, rules, guard)
     free = [l for l in v.lines if l not in pinned]
     symmetry.add_line_order(model, v, free)
-    return LinesModel(model, v, free, sum(v.active), unfilled)
+    return LinesModel(model, v, free, sum(v.active), unfilled, guards)

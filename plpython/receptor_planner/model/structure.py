@@ -5,6 +5,7 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from ..instance import Pin
+from .guards import Guard, unguarded
 from .variables import Variables
 
 
@@ -30,7 +31,7 @@ def add_capacity(model: cp_model.CpModel, v: Variables) -> None:
                 model.add(sum(holders) <= post.capacity[t - 1])
 
 
-def add_min_fill(model: cp_model.CpModel, v: Variables) -> cp_model.LinearExpr:
+def add_min_fill(model: cp_model.CpModel, v: Variables, guard: Guard = unguarded) -> cp_model.LinearExpr:
     """Hard for ordinary posts; returns the shortfall of excludable posts to minimise."""
     shortfall = []
     for p, post in enumerate(v.posts):
@@ -44,11 +45,12 @@ def add_min_fill(model: cp_model.CpModel, v: Variables) -> cp_model.LinearExpr:
                 model.add(filled + short >= need)
                 shortfall.append(short)
             else:
-                model.add(filled >= need)
+                guard(model.add(filled >= need), "MIN_FILL", post.key)
     return sum(shortfall)
 
 
-def add_pin(model: cp_model.CpModel, v: Variables, pins: tuple[Pin, ...]) -> None:
+def add_pin(model: cp_model.CpModel, v: Variables, pins: tuple[Pin, ...], guard: Guard = unguarded) -> None:
     keys = {post.key: p for p, post in enumerate(v.posts)}
     for pin in pins:
-        model.add(v.x[pin.line - 1, pin.term, keys[pin.position]] == 1)
+        guard(model.add(v.x[pin.line - 1, pin.term, keys[pin.position]] == 1), "PIN",
+              f"line {pin.line} term {pin.term} {pin.position}")
