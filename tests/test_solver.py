@@ -281,3 +281,8 @@ def test_explanation_names_staffing_that_conflicts_with_a_rule():
     assert set(reasons) == {"SUBSPECIALTY_CAP", "MIN_FILL"}
     assert reasons["MIN_FILL"]["posts"] == ["B"] and reasons["MIN_FILL"]["terms"] == [2]
     assert reasons["SUBSPECIALTY_CAP"]["message"] == "at most 13 weeks (25% of 52) in one subspecialty"
+
+
+def test_infeasible_without_partial_still_reports_how_many_lines_are_possible():
+    solution = solve_checked(pinned_d_instance(), 2, ["AMC_PGY1"], allow_partial=False)
+    assert solution["metrics"]["lines_possible"] == solution["metrics"]["lines_upper_bound"] == 1

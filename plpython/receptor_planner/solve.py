@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ortools.sat.python import cp_model
@@ -73,8 +73,11 @@ def solve(instance: Instance, request: Request,
             f"{instance.leave.max_concurrent} lines on leave in any week", len(leave.options)))
     bound = min([n] + [r.lines_possible for r in arithmetic])
     if bound < n and not request.allow_partial:
-        return _infeasible(base, bound, f"At most {bound} of the {n} lines requested are possible.",
-                           arithmetic, clock)
+        possible, upper = _most_possible(instance, request, clock, should_stop, nice)
+        upper = bound if upper is None else min(upper, bound)
+        return _infeasible(base | {"lines_possible": possible}, upper,
+                           f"At most {upper} of the {n} lines requested are possible"
+                           + (" (proven)." if possible == upper else "."), arithmetic, clock)
 
     highest_pin = max((pin.line for pin in instance.pins), default=0)
     if highest_pin > bound:
@@ -90,7 +93,9 @@ def solve(instance: Instance, request: Request,
             conflicts = explain.conflicting_rules(instance, rules, n, clock.left(request.max_seconds), search)
             summary = (f"No set of {n} lines meets every rule together, though capacity arithmetic allows them"
                        + (": these rules conflict, and each is needed for the conflict." if conflicts else "."))
-            return _infeasible(base | stages.report(), lines_upper_bound, summary,
+            possible, upper = _most_possible(instance, request, clock, should_stop, nice)
+            return _infeasible(base | stages.report() | {"lines_possible": possible},
+                               n - 1 if upper is None else min(upper, n - 1), summary,
                                arithmetic + (conflicts or []), clock)
         return SolveResult("FAILED", metrics=base | stages.report() | clock.report(),
                            error=f"no solution found within max_seconds={request.max_seconds:g}; "
@@ -164,6 +169,18 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
 def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
     built = [tuple(assignment[l]) for l in lines if assignment[l][0] is not None]
     return len(built) - len(set(built))
+
+
+def _most_possible(instance: Instance, request: Request, clock: "_Clock", should_stop, nice: int):
+    """(lines built, proven upper bound) for the same request with allow_partial, in the time left.
+
+    So an INFEASIBLE answer still says how many lines are possible."""
+    left = clock.left(request.max_seconds)
+    if request.allow_partial or left < 0.5:
+        return None, None
+    partial = solve(instance, replace(request, allow_partial=True, max_seconds=left), should_stop, nice)
+    built = partial.metrics.get("lines_built") if partial.status == "COMPLETED" else None
+    return built, partial.metrics.get("lines_upper_bound")
 
 
 def _infeasible(base: dict, bound: int, summary: str, reasons, clock) -> SolveResult:
