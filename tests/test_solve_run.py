@@ -207,3 +207,26 @@ def test_a_committed_cancel_stops_the_solve_and_writes_nothing(conn, pg_url):
     assert outcome == {"run_id": str(run_id), "status": "CANCELLED", "written": False}
     assert run_row(conn, run_id)["status"] == "CANCELLED"
     assert counts(conn, allocation_run) == (0, 0, 0)
+
+
+def test_the_shipped_affinity_profile_is_valid_and_says_where_it_comes_from(conn):
+    from receptor_planner.instance import parse_affinity
+
+    version, source, weights = conn.execute(
+        "select version, source, weights from affinity_profiles where org_id is null and name = 'default'"
+    ).fetchone()
+    assert parse_affinity({"version": version, "source": source, "weights": weights}, "default") is not None
+    assert "not derived from data" in source
+
+
+def test_a_run_uses_the_affinity_profile_of_its_allocation_run(conn, rural):
+    doc, allocation_run = rural
+    conn.execute("update allocation_runs set affinity_profile_id = "
+                 "(select id from affinity_profiles where org_id is null and name = 'default') where id = %s",
+                 [allocation_run])
+    run_id = new_run(conn, allocation_run, _lines(doc), max_seconds=5)
+    assert solve(conn, run_id)["status"] == "COMPLETED"
+    metrics = run_row(conn, run_id)["meta"]["metrics"]
+    assert isinstance(metrics["affinity_total"], int)
+    assert "affinity" in metrics["solver_status"]
+    assert_checked(conn, allocation_run)

@@ -286,3 +286,17 @@ def test_explanation_names_staffing_that_conflicts_with_a_rule():
 def test_infeasible_without_partial_still_reports_how_many_lines_are_possible():
     solution = solve_checked(pinned_d_instance(), 2, ["AMC_PGY1"], allow_partial=False)
     assert solution["metrics"]["lines_possible"] == solution["metrics"]["lines_upper_bound"] == 1
+
+
+def test_affinity_pairs_the_specialties_the_profile_favours():
+    positions = [post("ED", terms=[1], specialty="Emergency"), post("GM", terms=[1], specialty="Medicine"),
+                 post("ANA", terms=[2], specialty="Anaesthetics"), post("PSY", terms=[2], specialty="Psychiatry")]
+    doc = instance(positions, term_weeks=(26, 26))
+    doc["affinity"] = {"version": "t1", "source": "test weights",
+                       "weights": {"Emergency": {"Anaesthetics": 50, "Psychiatry": -30},
+                                   "Medicine": {"Psychiatry": 20}}}
+    solution = solve_checked(doc, 2, seconds=5)
+    assert solution["metrics"]["affinity_total"] == 70
+    assert sorted(tuple(posts_of(solution, i)) for i in (1, 2)) == [("ED", "ANA"), ("GM", "PSY")]
+    doc["affinity"]["weights"] = {"Emergency": {"Psychiatry": 40}, "Medicine": {"Anaesthetics": 10}}
+    assert solve_checked(doc, 2, seconds=5)["metrics"]["affinity_total"] == 50

@@ -19,7 +19,21 @@ def line_metrics(instance: Instance, lines: list[tuple[tuple[str, ...], tuple[tu
         **hamming(posts),
         **unfilled(instance, posts),
         "leave_first_half_share": _first_half_share(instance, [b for _, b in lines]),
+        "affinity_total": affinity_total(instance, posts),
     }
+
+
+def affinity_total(instance: Instance, posts: list[tuple[str, ...]]) -> int | None:
+    """Sum over lines of the profile's weights between the distinct specialties each line holds."""
+    if not instance.affinity:
+        return None
+    weights = instance.affinity["weights"]
+    specialty = {p.key: p.specialty for p in instance.positions}
+    total = 0
+    for line in posts:
+        held = sorted({specialty[key] for key in line})
+        total += sum(weights.get(a, {}).get(b, weights.get(b, {}).get(a, 0)) for a, b in combinations(held, 2))
+    return total
 
 
 def hamming(posts: list[tuple[str, ...]]) -> dict:

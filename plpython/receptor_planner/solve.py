@@ -21,6 +21,7 @@ from . import explain, metrics
 from .instance import Instance, Request
 from .leave import LeaveOption, plan_leave
 from .model import LinesModel, build_model
+from .model.affinity import add_affinity
 from .model.construct import construct
 from .rules import resolve_rules
 
@@ -108,7 +109,11 @@ def solve(instance: Instance, request: Request,
     if _duplicates(stages.best, lm.free_lines) > 0:
         duplicates = lm.add_distinct_lines()
         if duplicates is not None:
-            stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
+            found = stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
+            if found is not None:
+                lm.model.add(duplicates <= found)
+    if instance.affinity:
+        stages.run("affinity", add_affinity(lm.model, lm.v, instance.affinity["weights"]), maximize=True)
 
     posts = instance.positions
     solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
