@@ -300,3 +300,26 @@ def test_affinity_pairs_the_specialties_the_profile_favours():
     assert sorted(tuple(posts_of(solution, i)) for i in (1, 2)) == [("ED", "ANA"), ("GM", "PSY")]
     doc["affinity"]["weights"] = {"Emergency": {"Psychiatry": 40}, "Medicine": {"Anaesthetics": 10}}
     assert solve_checked(doc, 2, seconds=5)["metrics"]["affinity_total"] == 50
+
+
+def test_diversity_raises_the_smallest_distance_and_keeps_the_counts():
+    from collections import Counter
+
+    from receptor_planner.instance import parse_instance
+    from receptor_planner.model.diversify import diversify
+    from receptor_planner.rules import resolve_rules
+
+    inst = parse_instance(instance([post(k, capacity=2) for k in "ABCDEF"], term_weeks=(13, 13, 13, 13)))
+    # lines 0 and 1 differ in one term only; the posts are indexes into A..F
+    lines = {0: [0, 1, 2, 3], 1: [0, 1, 2, 4], 2: [1, 2, 3, 4], 3: [2, 3, 4, 5], 4: [3, 4, 5, 0], 5: [4, 5, 0, 1]}
+
+    def smallest(assignment):
+        rows = list(assignment.values())
+        return min(sum(a != b for a, b in zip(x, y)) for i, x in enumerate(rows) for y in rows[i + 1:])
+
+    better = diversify(inst, resolve_rules(["UNRESTRICTED"], "PGY1"), lines, frozen={(0, 1)}, seconds=10, seed=1)
+    assert better is not None and smallest(better) > smallest(lines) == 1
+    assert Counter((t, p) for row in better.values() for t, p in enumerate(row)) == \
+        Counter((t, p) for row in lines.values() for t, p in enumerate(row))
+    assert all(len(set(row)) == 4 for row in better.values())  # no repeats
+    assert better[0][0] == 0  # the frozen cell (line 0, term 1) stayed

@@ -23,6 +23,7 @@ from .leave import LeaveOption, plan_leave
 from .model import LinesModel, build_model
 from .model.affinity import add_affinity
 from .model.construct import construct
+from .model.diversify import diversify
 from .rules import resolve_rules
 
 POLL_SECONDS = 0.15
@@ -112,8 +113,18 @@ def solve(instance: Instance, request: Request,
             found = stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
             if found is not None:
                 lm.model.add(duplicates <= found)
+    frozen = {(pin.line - 1, pin.term) for pin in instance.pins}
+    diverse = diversify(instance, rules, stages.best, frozen, min(clock.left(request.max_seconds) / 4, 10),
+                        request.seed)
+    if diverse is not None:
+        stages.confirm("diversity", diverse)
     if instance.affinity:
-        stages.run("affinity", add_affinity(lm.model, lm.v, instance.affinity["weights"]), maximize=True)
+        spread = _smallest_distance(stages.best)
+        before = (stages.best, stages.best_solver)
+        found = stages.run("affinity", add_affinity(lm.model, lm.v, instance.affinity["weights"]), maximize=True)
+        if found is not None and _smallest_distance(stages.best) < spread:
+            stages.best, stages.best_solver = before  # diversity comes first
+            stages.statuses["affinity"] = "KEPT_DIVERSITY"
 
     posts = instance.positions
     solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
@@ -169,6 +180,12 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     if not request.allow_partial:
         return lm, stages, bound, bound
     return lm, stages, found, min(bound, stages.best_bound)
+
+
+def _smallest_distance(assignment: dict[int, list]) -> int:
+    built = [line for line in assignment.values() if line[0] is not None]
+    return min((sum(a != b for a, b in zip(x, y)) for i, x in enumerate(built) for y in built[i + 1:]),
+               default=0)
 
 
 def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
@@ -253,6 +270,15 @@ class _Stages:
     def value(self, expr) -> int:
         """The value of an expression of the model as it was at the best solution."""
         return expr if isinstance(expr, int) else int(self.best_solver.value(expr))
+
+    def confirm(self, name: str, assignment: dict[int, list[int]]) -> bool:
+        """Take an improved assignment if the model accepts it as it is; keep the best otherwise."""
+        before = (self.best, self.best_solver)
+        self.best = assignment
+        if self.run(name, None, maximize=True, sort_hint=True, fixed=True) is not None:
+            return True
+        self.best, self.best_solver = before
+        return False
 
     def accept(self, start: list[list[int]] | None) -> bool:
         """Take a constructed assignment as the solution if the model accepts it as it is."""

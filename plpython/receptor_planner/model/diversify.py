@@ -1,0 +1,89 @@
+"""Diversity (objective 3): spread the lines apart, by local search on a solution.
+
+Swapping the posts of two lines in one term keeps every count per post and
+term, so capacity, min_fill, the unfilled places and the mean pairwise
+Hamming distance stay as they are (the mean depends on those counts alone);
+only the smallest distance moves. The search raises the smallest distance,
+then lowers the number of pairs at it, swapping a term of a closest pair with
+another line while both lines stay valid. The model has the last word: the
+caller accepts the result only if CP-SAT confirms it with every variable
+fixed.
+"""
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+
+from ..instance import Instance
+from ..rules import Rules
+from .construct import BREAKS, _Limits
+
+
+PATIENCE = 3000  # tries without a gain before the search stops
+
+
+def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], frozen: set[tuple[int, int]],
+              seconds: float, seed: int) -> dict[int, list[int]] | None:
+    """A copy of ``lines`` with a larger smallest distance (or fewer closest pairs); None if no better.
+
+    ``frozen`` holds the (line, term) cells that must not move (pins). The search stops after
+    PATIENCE tries without a gain, so a seed gives the same result; ``seconds`` is only a safety
+    cap for very large services."""
+    ids = sorted(l for l, posts in lines.items() if posts and posts[0] is not None)
+    if len(ids) < 3:
+        return None
+    grid = np.array([lines[l] for l in ids])
+    n, n_terms = grid.shape
+    distance = (grid[:, None, :] != grid[None, :, :]).sum(axis=2)
+    np.fill_diagonal(distance, n_terms + 1)
+    limits = _Limits(instance, rules)
+    rng = random.Random(seed)
+    frozen_rows = {(ids.index(l), t) for l, t in frozen if l in ids}
+
+    def score(d) -> tuple[int, int]:
+        low = int(d.min())
+        return low, -int((d == low).sum())
+
+    best = score(distance)
+    start = best
+    deadline = time.monotonic() + seconds
+    idle = 0
+    while idle < PATIENCE and time.monotonic() < deadline and best[0] < n_terms:
+        idle += 1
+        close = np.argwhere(distance == best[0])
+        a, b = close[rng.randrange(len(close))]
+        a = int(a if rng.random() < 0.5 else b)
+        same = [t for t in range(n_terms) if grid[a, t] == grid[int(b), t] and (a, t + 1) not in frozen_rows]
+        if not same:
+            continue
+        t = rng.choice(same)
+        c = rng.randrange(n)
+        if grid[c, t] == grid[a, t] or (c, t + 1) in frozen_rows:
+            continue
+        grid[a, t], grid[c, t] = grid[c, t], grid[a, t]
+        if _valid(limits, grid[a]) and _valid(limits, grid[c]):
+            trial = distance.copy()
+            for row in (a, c):
+                trial[row, :] = trial[:, row] = (grid != grid[row]).sum(axis=1)
+                trial[row, row] = n_terms + 1
+            if score(trial) >= best:
+                if score(trial) > best:
+                    idle = 0
+                distance, best = trial, score(trial)
+                continue
+        grid[a, t], grid[c, t] = grid[c, t], grid[a, t]  # undo
+    if best <= start:
+        return None
+    return {**lines, **{l: [int(p) for p in grid[i]] for i, l in enumerate(ids)}}
+
+
+def _valid(limits: _Limits, posts) -> bool:
+    """Every rule of the line holds: adding each post in turn breaks nothing."""
+    line: list[int] = []
+    for t, p in enumerate(posts, start=1):
+        if limits.cost(line, t, int(p)) >= BREAKS:
+            return False
+        line.append(int(p))
+    return True
