@@ -46,7 +46,7 @@ create or replace function planner._touch_updated_at() returns trigger
 language plpgsql set search_path = pg_catalog
 as $$
 begin
-  new.updated_at := now();
+  new.updated_at := clock_timestamp();  -- now() is the transaction's start: planner.work commits mid-call
   return new;
 end
 $$;

@@ -31,12 +31,13 @@ as $$
      for update skip locked
      limit 1)
   update public.allocation_planner_runs r
-     set status = 'GENERATING', started_at = now(), finished_at = null, worker_pid = pg_backend_pid(),
+     set status = 'GENERATING', started_at = clock_timestamp(), finished_at = null, worker_pid = pg_backend_pid(),
          attempt = r.attempt + 1
     from next_run
    where r.id = next_run.id
   returning r.*;
 $$;
+-- clock_timestamp, not now(): planner.work's transaction may have begun a poll interval before the claim.
 comment on function planner._claim_run() is
   'Claims the oldest PENDING run (FOR UPDATE SKIP LOCKED): GENERATING, started_at, this backend''s pid, '
   'attempt + 1. Null when none is pending.';
@@ -103,10 +104,21 @@ language plpgsql set search_path = pg_catalog, public, planner
 as $$
 declare
   settings planner.settings := planner._settings();
+  wanted   text[] := '{}';
+  job      record;
   slot     int;
   jobs     int := 0;
 begin
-  perform planner.unschedule_workers();
+  if settings.schedule_enabled then
+    wanted := array(select format('planner-worker-%s', s) from generate_series(1, settings.max_concurrent_solves) s)
+              || 'planner-rescue'::text;
+  end if;
+  -- Remove only the jobs no longer wanted. pg_cron cancels the run in progress of a job that goes away,
+  -- so dropping and re-creating every job (this runs on each schema load, e.g. `planner db start`)
+  -- would kill the solve a worker is doing. cron.schedule by name updates a job in place (same jobid).
+  for job in select jobid from cron.job where jobname like 'planner-%' and jobname <> all(wanted) loop
+    perform cron.unschedule(job.jobid);
+  end loop;
   if not settings.schedule_enabled then
     return 0;
   end if;
@@ -119,8 +131,9 @@ begin
 end
 $$;
 comment on function planner.schedule_workers() is
-  'Installs the pg_cron jobs (one worker per concurrent solve, and the rescuer), replacing earlier ones; '
-  'installs nothing when planner.settings.schedule_enabled is false. Idempotent. Returns the job count.';
+  'Installs the pg_cron jobs (one worker per concurrent solve, and the rescuer), updating existing ones in '
+  'place (their runs in progress go on) and removing the ones no longer wanted; installs nothing when '
+  'planner.settings.schedule_enabled is false. Idempotent. Returns the job count.';
 
 create or replace function planner.unschedule_workers() returns int
 language plpgsql set search_path = pg_catalog, public, planner

@@ -126,3 +126,139 @@ def test_db_start_twice_url_status_stop():
     finally:
         planner("db", "stop", env=env)
         subprocess.run(["rm", "-rf", str(home)])
+
+
+# ---------------------------------------------------------------- planner watch
+
+STATUS_LINE = r"^ *\d+\.\ds "
+
+
+@pytest.fixture
+def rural_run(conn):
+    """An imported rural service and a factory of planner runs for it."""
+    from receptor_planner.instance import parse_instance
+    from test_solve_run import import_doc, new_run
+
+    doc = generate("rural", seed=11)
+    allocation_run = import_doc(conn, doc)
+    n = parse_instance(doc).default_lines()
+    return n, lambda lines=n: new_run(conn, allocation_run, lines)
+
+
+def test_watch_a_completed_run_exits_0_with_its_summary(conn, pg_url, rural_run):
+    from test_solve_run import solve
+
+    n, new_run = rural_run
+    run_id = new_run()
+    solve(conn, run_id)
+    done = planner("watch", str(run_id), "--url", pg_url)
+    assert done.returncode == 0, done.stderr
+    assert re.search(STATUS_LINE + rf"COMPLETED: {n} of {n} lines$", done.stdout, re.M), done.stdout
+    assert re.search(rf"^status: COMPLETED\nlines: {n} built of {n} requested; proven upper bound {n}$",
+                     done.stdout, re.M), done.stdout
+
+
+def test_watch_an_infeasible_run_exits_1_and_says_why(conn, pg_url, rural_run):
+    from test_solve_run import solve
+
+    n, new_run = rural_run
+    run_id = new_run(n + 5)
+    assert solve(conn, run_id)["status"] == "INFEASIBLE"
+    done = planner("watch", str(run_id), "--url", pg_url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(STATUS_LINE + r"INFEASIBLE: \S", done.stdout, re.M), done.stdout
+    assert re.search(r"^status: INFEASIBLE$", done.stdout, re.M)
+    assert re.search(r"^  - CAPACITY: ", done.stdout, re.M), done.stdout
+
+
+def test_watch_a_failed_run_exits_1_with_the_error(conn, pg_url, rural_run):
+    _, new_run = rural_run
+    run_id = new_run()
+    conn.execute("update allocation_planner_runs set status = 'FAILED', error = 'the disk is full (test)' "
+                 "where id = %s", [run_id])
+    done = planner("watch", str(run_id), "--url", pg_url)
+    assert done.returncode == 1
+    assert re.search(STATUS_LINE + r"FAILED: the disk is full \(test\)$", done.stdout, re.M), done.stdout
+    assert re.search(r"^error: the disk is full \(test\)$", done.stdout, re.M)
+
+
+def test_watch_a_cancelled_run_exits_3(conn, pg_url, rural_run):
+    _, new_run = rural_run
+    run_id = new_run()
+    conn.execute("select planner.cancel_run(%s)", [run_id])
+    done = planner("watch", str(run_id), "--url", pg_url)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert re.search(STATUS_LINE + r"CANCELLED: cancelled by postgres$", done.stdout, re.M), done.stdout
+    assert re.search(r"^status: CANCELLED$", done.stdout, re.M)
+
+
+def test_watch_follows_a_run_from_the_queue_through_a_worker(conn, pg_url, rural_run):
+    import threading
+
+    n, new_run = rural_run
+    conn.execute("update allocation_planner_runs set status = 'CANCELLED' where status = 'PENDING'")
+    run_id = new_run()
+    watcher = subprocess.Popen([sys.executable, "-m", "receptor_planner", "watch", str(run_id), "--url", pg_url],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO / "plpython")})
+    stop, errors = threading.Event(), []
+
+    def worker():
+        try:
+            with psycopg.connect(pg_url, autocommit=True) as own:
+                while not stop.is_set():
+                    own.execute("call planner.work(1, 2)")
+        except psycopg.Error as e:
+            errors.append(e)
+
+    thread = threading.Thread(target=worker, daemon=True)
+    # The solve takes a fraction of a second; holding job_lines keeps the outcome uncommitted (its lines
+    # cannot be written) until the watch has printed GENERATING, which it could otherwise miss between polls.
+    gate = psycopg.connect(pg_url)
+    watchdog = threading.Timer(300, watcher.kill)  # bounds the readline()s below
+    watchdog.start()
+    try:
+        gate.execute("lock table job_lines in exclusive mode")
+        first = watcher.stdout.readline()  # the watch has seen the run waiting before any worker runs
+        assert re.match(STATUS_LINE + r"PENDING$", first), first
+        thread.start()
+        second = watcher.stdout.readline()
+        assert re.match(STATUS_LINE + r"GENERATING ", second), second
+        gate.commit()
+        out, err = watcher.communicate(timeout=300)
+    finally:
+        watchdog.cancel()
+        gate.close()
+        stop.set()
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+        if thread.is_alive():
+            thread.join(120)
+    assert not errors, errors
+    assert watcher.returncode == 0, out + err
+    pid = conn.execute("select worker_pid from allocation_planner_runs where id = %s", [run_id]).fetchone()[0]
+    status_lines = [line for line in (first + second + out).splitlines() if re.match(STATUS_LINE, line)]
+    assert [re.sub(STATUS_LINE, "", line) for line in status_lines] == [
+        "PENDING", f"GENERATING (attempt 1, pid {pid})", f"COMPLETED: {n} of {n} lines"]
+    seconds = [float(line.split("s ", 1)[0]) for line in status_lines]
+    assert seconds == sorted(seconds)
+
+
+def test_watch_an_unknown_run_exits_2(pg_url):
+    done = planner("watch", "00000000-0000-0000-0000-000000000000", "--url", pg_url)
+    assert done.returncode == 2
+    assert "no planner run with id 00000000-0000-0000-0000-000000000000" in done.stderr
+    assert planner("watch", "not-a-run", "--url", pg_url).returncode == 2
+
+
+def test_watch_gives_up_after_its_timeout_and_the_run_goes_on(conn, pg_url, rural_run):
+    _, new_run = rural_run
+    run_id = new_run()  # no worker runs in the tests: it stays PENDING
+    try:
+        done = planner("watch", str(run_id), "--url", pg_url, "--timeout", "1")
+        assert done.returncode == 4, done.stdout + done.stderr
+        assert re.search(STATUS_LINE + r"PENDING$", done.stdout, re.M), done.stdout
+        assert re.search(STATUS_LINE + r"stopped watching: the run is still PENDING", done.stdout, re.M)
+    finally:
+        conn.execute("select planner.cancel_run(%s)", [run_id])

@@ -56,7 +56,7 @@ def test_every_result_passes_the_checker_and_keeps_its_pins(case):
 def test_the_same_request_and_seed_give_the_same_lines():
     for size in ("rural", "regional", "metropolitan"):
         doc = generate(size, seed=4)
-        first, second = (solve_checked(doc, _lines(doc), ["VIC_PGY1"], seed=7) for _ in range(2))
+        first, second = (solve_checked(doc, _lines(doc), ["VIC_PGY1"], seed=7, seconds=120) for _ in range(2))
         assert json.dumps(first["lines"]) == json.dumps(second["lines"]), size
 
 

@@ -1,9 +1,11 @@
-"""The ``planner`` command: offline solve and check, the local database, the demo."""
+"""The ``planner`` command: offline solve and check, the local database, following a run, the demo."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
+import uuid
 from pathlib import Path
 
 from .instance import InvalidDocument, parse_instance, parse_request
@@ -49,12 +51,38 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     db.set_defaults(run=_db)
 
-    demo = sub.add_parser("demo", help="load the demo service into the local database and solve it")
+    watch = sub.add_parser("watch", help="follow a planner run until it is final; exit 0 COMPLETED, "
+                                         "1 FAILED or INFEASIBLE, 3 CANCELLED")
+    watch.add_argument("run_id", metavar="RUN_ID", type=_run_id, help="the planner run's id")
+    watch.add_argument("--url", help="database URL (default: the local database, `planner db url`)")
+    watch.add_argument("--timeout", type=float, help=f"stop watching after S seconds (exit {WATCH_TIMED_OUT})")
+    watch.set_defaults(run=_watch)
+
+    demo = sub.add_parser("demo", help="load the demo service into the local database and let a worker solve it")
     demo.add_argument("--instance", type=Path, default=DEMO_INSTANCE)
     demo.add_argument("--constraints", default="VIC_PGY1")
-    demo.add_argument("--seconds", type=float, default=90.0)
+    # with up to a minute's wait for pg_cron's first tick, the demo stays under two minutes
+    demo.add_argument("--seconds", type=float, default=45.0, help="the solve's time limit (default 45)")
     demo.set_defaults(run=_demo)
+
+    bench = sub.add_parser("bench", help="measure queue latency, pgbench beside a solve, and the solver against "
+                                         "two baselines; write a markdown report (takes about 15 minutes)")
+    bench.add_argument("--sizes", default="rural,regional,metropolitan,stress",
+                       help="instance sizes for the solver section (default: all four)")
+    bench.add_argument("--seconds", type=float, default=60.0,
+                       help="this solver's time limit (default 60); the straightforward model gets twice it")
+    bench.add_argument("--out", type=Path, default=Path("bench/results.md"), help="default bench/results.md")
+    bench.add_argument("--sections", default="1,2,3",
+                       help="1 queue latency, 2 pgbench beside a solve, 3 solver per size (default all)")
+    bench.set_defaults(run=_bench)
     return parser
+
+
+def _run_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a planner run id (a UUID): {text!r}")
 
 
 def _load_json(path: Path) -> dict:
@@ -114,6 +142,131 @@ def _db(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- watch
+
+FINAL_EXIT_CODES = {"COMPLETED": 0, "INFEASIBLE": 1, "FAILED": 1, "CANCELLED": 3}
+WATCH_TIMED_OUT = 4
+WATCH_POLL_SECONDS = 0.25
+
+
+def _watch(args) -> int:
+    from .cluster import LocalCluster
+
+    url = args.url or LocalCluster.default().url()
+    try:
+        return watch(url, args.run_id, timeout=args.timeout)
+    except KeyboardInterrupt:
+        print("\nstopped watching; the run goes on", file=sys.stderr)
+        return 130
+
+
+def watch(url: str, run_id: str, *, show_lines: int = 0, timeout: float | None = None,
+          waiting_note: str | None = None, poll: float = WATCH_POLL_SECONDS, out=None) -> int:
+    """Follow a planner run: a line per status change with the seconds since the watch began, then
+    the result summary. Returns the exit code: FINAL_EXIT_CODES, 2 for an unknown run or an
+    unreachable database, WATCH_TIMED_OUT when ``timeout`` passes first (the run goes on).
+
+    ``waiting_note`` is printed once when the run has waited a second for a worker. On a terminal, a live
+    counter of the seconds waited stands below the last status line.
+    """
+    import psycopg
+
+    out = out or sys.stdout
+    live = out.isatty()
+    started = time.monotonic()
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as e:
+        print(f"planner: cannot connect to {url}: {str(e).strip().splitlines()[-1]}\n"
+              "(start the local database with `planner db start`, or give --url)", file=sys.stderr)
+        return 2
+
+    def say(text: str) -> None:
+        print(("\r\033[K" if live else "") + text, file=out, flush=True)
+
+    with conn:
+        seen, noted = None, False
+        while True:
+            row = _run_state(conn, run_id)
+            elapsed = time.monotonic() - started
+            if row is None:
+                print(f"planner: no planner run with id {run_id}", file=sys.stderr)
+                return 2
+            if (row["status"], row["attempt"]) != seen:  # a run queued again shows PENDING, then a new attempt
+                seen = (row["status"], row["attempt"])
+                say(f"{elapsed:5.1f}s {_describe(row)}")
+            if row["status"] == "PENDING" and waiting_note and not noted and elapsed >= 1:
+                say(waiting_note)  # once, and only when no worker took the run at once
+                noted = True
+            if row["status"] in FINAL_EXIT_CODES:
+                break
+            if timeout is not None and elapsed >= timeout:
+                say(f"{elapsed:5.1f}s stopped watching: the run is still {row['status']} "
+                    f"(it goes on; `planner watch {run_id}` follows it again)")
+                return WATCH_TIMED_OUT
+            if live:
+                out.write(f"\r\033[K{elapsed:5.1f}s ...")
+                out.flush()
+            time.sleep(poll)
+        document = _result_document(conn, row)
+    say(summary(document, show_lines=show_lines))
+    return FINAL_EXIT_CODES[row["status"]]
+
+
+def _run_state(conn, run_id: str) -> dict | None:
+    from psycopg.rows import dict_row
+
+    cur = conn.cursor(row_factory=dict_row)
+    return cur.execute("select id, status, attempt, worker_pid, error, result_metadata, allocation_run, "
+                       "n_job_lines from allocation_planner_runs where id = %s", [run_id]).fetchone()
+
+
+def _describe(row: dict) -> str:
+    """One status, as a watch line."""
+    status, error = row["status"], row["error"]
+    metrics = (row["result_metadata"] or {}).get("metrics") or {}
+    if status == "GENERATING":
+        return f"GENERATING (attempt {row['attempt']}, pid {row['worker_pid']})"
+    if status == "COMPLETED":
+        return (f"COMPLETED: {metrics.get('lines_built', row['n_job_lines'])} of "
+                f"{metrics.get('lines_requested', row['n_job_lines'])} lines")
+    if status == "INFEASIBLE":
+        explanation = (row["result_metadata"] or {}).get("explanation") or {}
+        return f"INFEASIBLE: {explanation.get('summary') or error or 'no reason given'}"
+    return status + (f": {error}" if error else "")  # PENDING (queued again: why), FAILED, CANCELLED
+
+
+def _result_document(conn, row: dict) -> dict:
+    """What summary() reads, from a final run: its status, error, metrics, explanation and lines."""
+    meta = row["result_metadata"] or {}
+    lines = []
+    if row["status"] == "COMPLETED":
+        # the allocation run's current lines, when this run wrote them (a later run may have replaced them)
+        own = conn.execute("select exists (select 1 from job_lines where allocation_run_id = %s "
+                           "and planner_run_id = %s)", [row["allocation_run"], row["id"]]).fetchone()[0]
+        if own:
+            lines = conn.execute("select planner.export_solution(%s) -> 'lines'",
+                                 [row["allocation_run"]]).fetchone()[0]
+    return {"status": row["status"], "error": row["error"],
+            "metrics": meta.get("metrics") or {"lines_requested": row["n_job_lines"], "lines_built": 0},
+            "explanation": meta.get("explanation"), "lines": lines}
+
+
+def _bench(args) -> int:
+    from .bench import parse_sizes, run_bench
+
+    try:
+        sizes = parse_sizes(args.sizes)
+        sections = {int(s) for s in args.sections.split(",") if s.strip()}
+    except ValueError as e:
+        print(f"planner: {e}", file=sys.stderr)
+        return 2
+    if not sections <= {1, 2, 3}:
+        print("planner: --sections lists 1, 2 and 3", file=sys.stderr)
+        return 2
+    return run_bench(sizes, args.seconds, args.out, sections)
+
+
 def _demo(args) -> int:
     from .demo import run_demo
 
@@ -124,8 +277,8 @@ def summary(document: dict, show_lines: int = 0) -> str:
     """A readable account of a solution document."""
     m = document.get("metrics") or {}
     out = [f"status: {document['status']}",
-           f"lines: {m.get('lines_built', 0)} built of {m.get('lines_requested')} requested; "
-           f"proven upper bound {m.get('lines_upper_bound')}"]
+           f"lines: {m.get('lines_built', 0)} built of {m.get('lines_requested')} requested"
+           + (f"; proven upper bound {m['lines_upper_bound']}" if m.get("lines_upper_bound") is not None else "")]
     if m.get("solver_status"):
         out.append("solver: " + ", ".join(f"{k} {v}" for k, v in m["solver_status"].items()))
     if "duplicate_lines" in m:

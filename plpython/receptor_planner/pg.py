@@ -328,7 +328,8 @@ def _finish(plpy, run, status: str, metadata: dict, error: str | None = None,
     """Set the final status, fenced on the state and attempt the solve started from;
     None when the fence holds (the run was cancelled or rescued meanwhile)."""
     rows = _execute(plpy, "update public.allocation_planner_runs "
-                          "set status = $2, result_metadata = $3, error = $4, finished_at = now(), "
+                          # clock_timestamp: in planner.work this transaction began before the solve
+                          "set status = $2, result_metadata = $3, error = $4, finished_at = clock_timestamp(), "
                           "    started_at = coalesce(started_at, transaction_timestamp()) "
                           "where id = $1 and status = $5 and attempt = $6 returning id",
                     ["uuid", "text", "jsonb", "text", "text", "int"],
@@ -392,8 +393,10 @@ def restore_job_lines(plpy, history_id) -> dict:
 
 
 def log(plpy, run, event: str, message: str, data: dict | None = None, level: str = "info") -> None:
-    _execute(plpy, "insert into public.planner_execution_logs (planner_run_id, level, event, message, data) "
-                   "values ($1, $2, $3, $4, $5)", ["uuid", "text", "text", "text", "jsonb"],
+    # clock_timestamp, not the default now(): a worker's transaction may have begun long before this event
+    _execute(plpy, "insert into public.planner_execution_logs (planner_run_id, level, event, message, data, "
+                   "created_at) values ($1, $2, $3, $4, $5, clock_timestamp())",
+             ["uuid", "text", "text", "text", "jsonb"],
              [run["id"], level, event, message, json.dumps(data) if data is not None else None])
 
 
@@ -416,6 +419,15 @@ def work(plpy, slot: int, seconds: int) -> None:
     if not _one(plpy, "select pg_try_advisory_lock(planner._slot_lock($1))", ["int"], [slot]):
         return  # another worker has this slot
     plpy.commit()
+    try:
+        _work_loop(plpy, slot, seconds, settings)
+    finally:
+        # a session-level lock: without this, the slot stays taken for as long as the session lives
+        # (a pooled or DBA connection that CALLs planner.work again from another session finds it busy)
+        plpy.execute(plpy.prepare("select pg_advisory_unlock(planner._slot_lock($1))", ["int"]), [slot])
+
+
+def _work_loop(plpy, slot: int, seconds: int, settings) -> None:
     from . import solve  # noqa: F401  (OR-Tools loads now, not while a run waits)
     deadline = time.monotonic() + seconds
     poll = plpy.prepare("select pg_sleep($1)", ["float8"])  # a cancel interrupts it; time.sleep would not
@@ -443,8 +455,9 @@ def _solve_claimed(plpy, run) -> None:
         # pg_cancel_backend or statement_timeout: nothing of the solve is written; say why, then re-raise
         plpy.rollback()
         message = str(e).splitlines()[0] if str(e) else "canceling statement"
-        rows = _execute(plpy, "update public.allocation_planner_runs set status = 'FAILED', finished_at = now(), "
-                              "error = $2 where id = $1 and status = 'GENERATING' and attempt = $3 returning id",
+        rows = _execute(plpy, "update public.allocation_planner_runs set status = 'FAILED', "
+                              "finished_at = clock_timestamp(), error = $2 "
+                              "where id = $1 and status = 'GENERATING' and attempt = $3 returning id",
                         ["uuid", "text", "int"], [run["id"], f"the solve was stopped: {message}", run["attempt"]])
         if rows.nrows():
             log(plpy, run, "finished", f"FAILED: the solve was stopped: {message}", level="error")

@@ -114,7 +114,8 @@ def solve(instance: Instance, request: Request,
             if found is not None:
                 lm.model.add(duplicates <= found)
     frozen = {(pin.line - 1, pin.term) for pin in instance.pins}
-    diverse = diversify(instance, rules, stages.best, frozen, min(clock.left(request.max_seconds) / 4, 10),
+    # patience ends the search (same seed, same lines); the time cap is a safety net
+    diverse = diversify(instance, rules, stages.best, frozen, clock.left(request.max_seconds) * 0.75,
                         request.seed)
     if diverse is not None:
         stages.confirm("diversity", diverse)

@@ -1,0 +1,141 @@
+"""Realtime: a planner run's status changes reach logical replication one committed transaction each.
+
+Supabase Realtime reads the publication ``supabase_realtime``; here a wal2json
+slot stands in for it. A worker commits GENERATING before it solves and the
+outcome after, so a subscriber sees PENDING, GENERATING and COMPLETED as three
+transactions, in that order, and never a half-written state.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import psycopg
+import pytest
+
+from receptor_planner.generator import generate
+from receptor_planner.instance import parse_instance
+
+from test_solve_run import import_doc, new_run
+
+SLOT = "t_slot"
+FINAL = ("COMPLETED", "INFEASIBLE", "FAILED", "CANCELLED")
+
+
+@pytest.fixture
+def slot(conn):
+    """A wal2json logical slot, created before the test writes and always dropped after."""
+    conn.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s",
+                 [SLOT])  # a leftover of an interrupted session
+    conn.execute("select pg_create_logical_replication_slot(%s, 'wal2json')", [SLOT])
+    try:
+        yield SLOT
+    finally:
+        conn.execute("select pg_drop_replication_slot(%s)", [SLOT])
+
+
+def run_transactions(conn, run_id) -> list[tuple[int, list[dict]]]:
+    """The committed transactions that touched the run, in commit order: (xid, [its changes to the run]).
+
+    With format-version 2 every change is its own row: {"action": "B"} opens a
+    transaction, {"action": "C"} commits it, I/U/D rows between are changes.
+    """
+    # Decoding stops at the flushed WAL: make sure it covers everything written so far.
+    written = conn.execute("select pg_current_wal_insert_lsn()").fetchone()[0]
+    deadline = time.monotonic() + 60
+    while not conn.execute("select pg_current_wal_flush_lsn() >= %s::pg_lsn", [written]).fetchone()[0]:
+        assert time.monotonic() < deadline, "the WAL was not flushed"
+        time.sleep(0.1)
+    rows = conn.execute(
+        "select xid, data from pg_logical_slot_get_changes(%s, null, null, 'format-version', '2', "
+        "'add-tables', 'public.allocation_planner_runs')", [SLOT]).fetchall()
+    transactions, current = [], None
+    for xid, data in rows:
+        change = json.loads(data)
+        if change["action"] == "B":
+            assert current is None, "a transaction began inside another"
+            current = (xid, [])
+        elif change["action"] == "C":
+            assert current is not None and current[0] == xid, "a commit without its begin"
+            transactions.append(current)
+            current = None
+        else:
+            assert current is not None, f"a change outside a transaction: {data}"
+            assert (change["schema"], change["table"]) == ("public", "allocation_planner_runs")
+            values = {c["name"]: c["value"] for c in change["columns"]}
+            if values["id"] == str(run_id):
+                current[1].append({"action": change["action"], **values})
+    assert current is None, "an unterminated transaction"
+    return [(xid, changes) for xid, changes in transactions if changes]
+
+
+def work_until_final(pg_url, conn, run_id, slot=1, timeout=180) -> str:
+    """Run worker ``slot`` in a thread (short CALLs on its own connection) until the run is final."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            with psycopg.connect(pg_url, autocommit=True) as own:
+                while not stop.is_set():
+                    own.execute("call planner.work(%s, 2)", [slot])
+        except BaseException as e:  # noqa: BLE001  (reported by the test)
+            errors.append(e)
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            status = conn.execute("select status from allocation_planner_runs where id = %s",
+                                  [run_id]).fetchone()[0]
+            if status in FINAL or errors or time.monotonic() > deadline:
+                return status
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(120)
+        assert not thread.is_alive(), "the worker did not return"
+        assert not errors, errors
+
+
+def test_the_runs_table_is_published_to_realtime(conn):
+    assert conn.execute("select count(*) from pg_publication where pubname = 'supabase_realtime'").fetchone()[0] == 1
+    assert conn.execute("select count(*) from pg_publication_tables where pubname = 'supabase_realtime' "
+                        "and schemaname = 'public' and tablename = 'allocation_planner_runs'").fetchone()[0] == 1
+
+
+def test_each_status_change_of_a_worker_solve_is_its_own_transaction(conn, pg_url, slot):
+    doc = generate("rural", seed=7)
+    n = parse_instance(doc).default_lines()
+    run_id = new_run(conn, import_doc(conn, doc), n)
+    assert work_until_final(pg_url, conn, run_id) == "COMPLETED"
+
+    transactions = run_transactions(conn, run_id)
+    statuses = [[(c["action"], c["status"]) for c in changes] for _, changes in transactions]
+    assert len(transactions) == 3, statuses
+    assert len({xid for xid, _ in transactions}) == 3, "the three status changes share a transaction"
+    inserted, claimed, finished = statuses
+    assert inserted == [("I", "PENDING")]
+    assert claimed == [("U", "GENERATING")]
+    # the outcome, lines and metadata commit together (the metadata may be updated twice in that transaction)
+    assert finished and set(finished) == {("U", "COMPLETED")}, finished
+    generating = transactions[1][1][0]
+    assert generating["attempt"] == 1 and generating["worker_pid"] is not None
+    completed = transactions[2][1][-1]
+    metadata = completed["result_metadata"]
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    assert metadata["metrics"]["lines_built"] == n
+    assert completed["finished_at"] is not None
+
+
+def test_a_run_cancelled_while_pending_shows_insert_then_cancel(conn, slot):
+    doc = generate("rural", seed=8)
+    run_id = new_run(conn, import_doc(conn, doc), parse_instance(doc).default_lines())
+    conn.execute("update allocation_planner_runs set status = 'CANCELLED' where id = %s", [run_id])
+
+    transactions = run_transactions(conn, run_id)
+    statuses = [[(c["action"], c["status"]) for c in changes] for _, changes in transactions]
+    assert statuses == [[("I", "PENDING")], [("U", "CANCELLED")]]
+    assert transactions[0][0] != transactions[1][0]
