@@ -78,7 +78,7 @@ def test_solve_writes_checked_lines_and_metadata(conn, rural):
     assert row["status"] == "COMPLETED"
     metrics = row["meta"]["metrics"]
     assert metrics["lines_built"] == metrics["lines_requested"] == metrics["lines_upper_bound"] == n
-    assert set(row["meta"]["timings"]) >= {"queue_wait", "import", "solve", "write"}
+    assert set(row["meta"]["timings"]) >= {"queue_wait", "import", "model_build", "solve", "write"}
     solution = assert_checked(conn, allocation_run)
     assert len(solution["lines"]) == n
     assert solution["request"]["constraints"] == ["VIC_PGY1"]

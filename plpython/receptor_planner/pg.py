@@ -295,6 +295,7 @@ def solve_run(plpy, run_id) -> dict:
         return _finish(plpy, run, "FAILED", {"timings": timings}, error=f"{type(e).__name__}: {e}",
                        traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
     timings["solve"] = round(time.monotonic() - started - timings["import"], 3)
+    timings["model_build"] = (result.metrics.get("seconds") or {}).get("build")  # part of solve
     log(plpy, run, "solved", f"{result.status} after {timings['solve']} s",
         {k: result.metrics.get(k) for k in ("model", "solver_status", "time_to_first_solution", "seconds",
                                              "lines_built", "lines_upper_bound", "num_workers")})
