@@ -323,3 +323,23 @@ def test_diversity_raises_the_smallest_distance_and_keeps_the_counts():
         Counter((t, p) for row in lines.values() for t, p in enumerate(row))
     assert all(len(set(row)) == 4 for row in better.values())  # no repeats
     assert better[0][0] == 0  # the frozen cell (line 0, term 1) stayed
+
+
+def test_an_impossible_service_is_explained_by_its_planted_bottleneck():
+    from receptor_planner.generator import category_places, generate
+
+    doc = generate("regional", seed=2, impossible=True)
+    n = _planted_lines("regional", 2)
+    solution = solve_checked(doc, n, ["VIC_PGY1"], allow_partial=False, seconds=4)
+    assert solution["status"] == "INFEASIBLE"
+    first = solution["explanation"]["reasons"][0]
+    places = category_places(doc["positions"], "D")
+    assert first["rule"] == "CATEGORIES"
+    assert first["message"] == f"category D posts offer {places} term places, but {n} lines each need one"
+    assert solution["metrics"]["lines_upper_bound"] <= places < n
+
+
+def _planted_lines(size: str, seed: int) -> int:
+    from receptor_planner.generator import generate_with_plan
+
+    return len(generate_with_plan(size, seed)[1])
