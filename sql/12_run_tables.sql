@@ -24,10 +24,15 @@ create table if not exists public.allocation_planner_runs (
   started_at      timestamptz,
   finished_at     timestamptz,
   attempt         int not null default 0 constraint attempt_is_not_negative check (attempt >= 0),
-  worker_pid      int
+  worker_pid      int,
+  -- The affinity profile this run optimises; null: the allocation run's own (or none).
+  affinity_profile_id uuid references public.affinity_profiles on delete set null
 );
 comment on table public.allocation_planner_runs is
   'A request to generate n_job_lines lines for an allocation run under named rulesets, and its outcome.';
+-- Databases made before the column existed get it here.
+alter table public.allocation_planner_runs
+  add column if not exists affinity_profile_id uuid references public.affinity_profiles on delete set null;
 alter table public.allocation_planner_runs enable row level security;
 create index if not exists allocation_planner_runs_allocation_run_idx
   on public.allocation_planner_runs (allocation_run);

@@ -163,11 +163,19 @@ language plpgsql security definer set search_path = pg_catalog, public, planner
 as $$
 declare
   cohort  text;
+  run_org uuid;
   problem text;
 begin
-  select p.cohort into cohort
+  select p.cohort, r.org_id into cohort, run_org
     from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
    where r.id = new.allocation_run;
+  -- A profile of another org is neither readable nor usable: shared (org_id null) or the run's own.
+  if new.affinity_profile_id is not null and not exists (
+       select 1 from public.affinity_profiles a
+        where a.id = new.affinity_profile_id and (a.org_id is null or a.org_id = run_org)) then
+    raise exception 'allocation_planner_runs.affinity_profile_id: no affinity profile % for this org',
+      new.affinity_profile_id using errcode = 'foreign_key_violation';
+  end if;
   problem := planner._constraints_error(new.constraints, coalesce(cohort, 'PGY3+'));
   if problem is not null then
     raise exception 'allocation_planner_runs.constraints: %', problem using errcode = 'check_violation';
@@ -182,7 +190,8 @@ $$;
 comment on function planner._check_planner_run() is
   'Trigger: constraints name known rulesets for the cohort (rules.resolve_rules); options pass instance.parse_request.';
 
-create or replace trigger check_planner_run before insert or update of constraints, options, allocation_run
+create or replace trigger check_planner_run
+  before insert or update of constraints, options, allocation_run, affinity_profile_id
   on public.allocation_planner_runs for each row execute function planner._check_planner_run();
 
 -- ---------------------------------------------------------------- affinity profiles (Python)

@@ -230,3 +230,27 @@ def test_a_run_uses_the_affinity_profile_of_its_allocation_run(conn, rural):
     assert isinstance(metrics["affinity_total"], int)
     assert "affinity" in metrics["solver_status"]
     assert_checked(conn, allocation_run)
+
+
+def test_a_planner_run_may_choose_its_own_affinity_profile(conn, rural):
+    doc, allocation_run = rural
+    shared = conn.execute("select id from affinity_profiles where org_id is null and name = 'default'").fetchone()[0]
+    run_id = conn.execute(
+        "insert into allocation_planner_runs (allocation_run, n_job_lines, constraints, options, "
+        "affinity_profile_id) values (%s, %s, '{VIC_PGY1}', '{\"max_seconds\": 5}', %s) returning id",
+        [allocation_run, _lines(doc), shared]).fetchone()[0]
+    solve(conn, run_id)
+    assert "affinity" in run_row(conn, run_id)["meta"]["metrics"]["solver_status"]
+    assert_checked(conn, allocation_run)
+
+
+def test_a_planner_run_cannot_use_another_orgs_affinity_profile(conn, rural):
+    doc, allocation_run = rural
+    other = conn.execute("insert into orgs (name) values ('Elsewhere Health') returning id").fetchone()[0]
+    foreign = conn.execute(
+        "insert into affinity_profiles (org_id, name, version, source, weights) "
+        "values (%s, 'theirs', '1', 'their own guess', '{}') returning id", [other]).fetchone()[0]
+    with pytest.raises(psycopg.errors.ForeignKeyViolation,
+                       match=r"^allocation_planner_runs.affinity_profile_id: no affinity profile"):
+        conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines, affinity_profile_id) "
+                     "values (%s, 1, %s)", [allocation_run, foreign])

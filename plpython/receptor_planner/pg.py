@@ -270,6 +270,11 @@ def solve_run(plpy, run_id) -> dict:
         options = _json(run["options"]) or {}
         request = parse_request({**options, "n_job_lines": run["n_job_lines"],
                                  "constraints": list(run["constraints"])}, instance.cohort, instance.n_terms)
+        if run["affinity_profile_id"] is not None:  # the run's choice wins over the allocation run's
+            profile = _row(plpy, "select version, source, weights from public.affinity_profiles where id = $1",
+                           ["uuid"], [run["affinity_profile_id"]])
+            affinity = parse_affinity({**profile, "weights": _json(profile["weights"])}, "affinity_profile")
+            instance = dataclasses.replace(instance, affinity=affinity)
         settings = _row(plpy, "select * from planner._settings()", [], [])
         # the DBA's thread count is the most a run may use
         threads = min(options.get("num_workers", settings["solver_threads"]), settings["solver_threads"])
