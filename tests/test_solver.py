@@ -51,15 +51,20 @@ CASES = {
 }
 
 
-def test_categories_beyond_arithmetic():
-    # D has two places, but line 1 is pinned to both, so line 2 could only go without D
+def pinned_d_instance() -> dict:
+    """Two D places, both pinned to line 1: line 2 can only go without D (no arithmetic shows it)."""
     positions = [post("P1", terms=[1], capacity=2, categories=("A", "B"), specialty="Medicine"),
                  post("P2", terms=[2], categories=("C", "D"), specialty="Surgery"),
                  post("P2b", terms=[2], categories=("C",), specialty="Emergency"),
                  post("Q", terms=[3], categories=("D",), specialty="Anaesthetics"),
                  post("P3", terms=[3], categories=("A",), specialty="Geriatrics"),
                  post("P4", terms=[4], capacity=2, categories=("B",), specialty="Psychiatry")]
-    doc = instance(positions, pins=[{"line": 1, "term": 2, "position": "P2"}, {"line": 1, "term": 3, "position": "Q"}])
+    return instance(positions, pins=[{"line": 1, "term": 2, "position": "P2"},
+                                     {"line": 1, "term": 3, "position": "Q"}])
+
+
+def test_categories_beyond_arithmetic():
+    doc = pinned_d_instance()
     assert built(solve_checked(doc, 2, ["UNRESTRICTED"])) == 2
     assert built(solve_checked(doc, 2, ["AMC_PGY1"])) == 1
 
@@ -235,18 +240,6 @@ def test_front_load_target_moves_leave_to_its_half(target):
     share = solution["metrics"]["leave_first_half_share"]
     assert share == target
     assert all((max(leave_weeks(solution, i)) <= 26) == (target == 1.0) for i in range(1, 5))
-
-
-def pinned_d_instance() -> dict:
-    """Two D places, both pinned to line 1: line 2 can only go without D (no arithmetic shows it)."""
-    positions = [post("P1", terms=[1], capacity=2, categories=("A", "B"), specialty="Medicine"),
-                 post("P2", terms=[2], categories=("C", "D"), specialty="Surgery"),
-                 post("P2b", terms=[2], categories=("C",), specialty="Emergency"),
-                 post("Q", terms=[3], categories=("D",), specialty="Anaesthetics"),
-                 post("P3", terms=[3], categories=("A",), specialty="Geriatrics"),
-                 post("P4", terms=[4], capacity=2, categories=("B",), specialty="Psychiatry")]
-    return instance(positions, pins=[{"line": 1, "term": 2, "position": "P2"},
-                                     {"line": 1, "term": 3, "position": "Q"}])
 
 
 def test_explanation_names_the_conflicting_rules_posts_and_terms():
