@@ -256,7 +256,7 @@ def solve_run(plpy, run_id) -> dict:
     import traceback
 
     from .solution import to_document
-    from .solve import Stopped, solve
+    from .solve import Stopped, solve_polled
 
     started = time.monotonic()
     run = _row(plpy, "select r.*, extract(epoch from now() - r.created_at) as queued_seconds "
@@ -290,7 +290,7 @@ def solve_run(plpy, run_id) -> dict:
         return not rows.nrows() or rows[0]["status"] == "CANCELLED"
 
     try:
-        result = solve(instance, request, should_stop=cancelled, nice=settings["solve_nice"])
+        result = solve_polled(instance, request, poll=cancelled, nice=settings["solve_nice"])
     except Stopped:
         log(plpy, run, "cancelled", "the run was cancelled during the solve; nothing written")
         return {"run_id": str(run_id), "status": "CANCELLED", "written": False}

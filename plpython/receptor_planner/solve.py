@@ -50,12 +50,10 @@ class Stopped(Exception):
 
 
 def solve(instance: Instance, request: Request,
-          should_stop: Callable[[], bool] | None = None, nice: int = 0) -> SolveResult:
+          should_stop: Callable[[], bool] | None = None) -> SolveResult:
     """Solve ``request`` on ``instance``. ``should_stop`` is polled while CP-SAT
-    runs; when it returns true, or raises, the search stops. A raised
-    exception propagates after the search has stopped. ``nice`` lowers the CPU
-    priority of the solving threads only (inside a database server, ordinary
-    queries keep theirs)."""
+    runs and between phases; when it returns true, or raises, the solve stops
+    (``Stopped``, or the raised exception, after the search has stopped)."""
     clock = _Clock()
     rules = resolve_rules(request.constraints, instance.cohort)
     n = request.n_job_lines
@@ -75,7 +73,7 @@ def solve(instance: Instance, request: Request,
             f"{instance.leave.max_concurrent} lines on leave in any week", len(leave.options)))
     bound = min([n] + [r.lines_possible for r in arithmetic])
     if bound < n and not request.allow_partial:
-        possible, upper = _most_possible(instance, request, clock, should_stop, nice)
+        possible, upper = _most_possible(instance, request, clock, should_stop)
         upper = bound if upper is None else min(upper, bound)
         return _infeasible(base | {"lines_possible": possible}, upper,
                            f"At most {upper} of the {n} lines requested are possible"
@@ -85,7 +83,7 @@ def solve(instance: Instance, request: Request,
     if highest_pin > bound:
         return _infeasible(base, bound, f"Line {highest_pin} is pinned, but at most {bound} lines are possible.",
                            arithmetic, clock)
-    search = _Search(should_stop, nice)
+    search = _Search(should_stop)
     lm, stages, built, lines_upper_bound = _search_lines(instance, rules, request, bound, highest_pin,
                                                          clock, search)
     base["model"] = {"variables": len(lm.model.proto.variables),
@@ -95,7 +93,7 @@ def solve(instance: Instance, request: Request,
             conflicts = explain.conflicting_rules(instance, rules, n, clock.left(request.max_seconds), search)
             summary = (f"No set of {n} lines meets every rule together, though capacity arithmetic allows them"
                        + (": these rules conflict, and each is needed for the conflict." if conflicts else "."))
-            possible, upper = _most_possible(instance, request, clock, should_stop, nice)
+            possible, upper = _most_possible(instance, request, clock, should_stop)
             return _infeasible(base | stages.report() | {"lines_possible": possible},
                                n - 1 if upper is None else min(upper, n - 1), summary,
                                arithmetic + (conflicts or []), clock)
@@ -194,14 +192,14 @@ def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
     return len(built) - len(set(built))
 
 
-def _most_possible(instance: Instance, request: Request, clock: "_Clock", should_stop, nice: int):
+def _most_possible(instance: Instance, request: Request, clock: "_Clock", should_stop):
     """(lines built, proven upper bound) for the same request with allow_partial, in the time left.
 
     So an INFEASIBLE answer still says how many lines are possible."""
     left = clock.left(request.max_seconds)
     if request.allow_partial or left < 0.5:
         return None, None
-    partial = solve(instance, replace(request, allow_partial=True, max_seconds=left), should_stop, nice)
+    partial = solve(instance, replace(request, allow_partial=True, max_seconds=left), should_stop)
     built = partial.metrics.get("lines_built") if partial.status == "COMPLETED" else None
     return built, partial.metrics.get("lines_upper_bound")
 
@@ -338,16 +336,47 @@ class _Stages:
         return out
 
 
+def solve_polled(instance: Instance, request: Request, poll: Callable[[], bool], nice: int = 0) -> SolveResult:
+    """``solve`` in a thread at CPU priority ``nice``, while this thread calls ``poll``.
+
+    For a database backend: only its main thread may call back into the
+    server, and only a call back lets it notice a cancel, so the main thread
+    polls (``poll`` returns true to stop, or raises) while all the work (model
+    building in Python, and the CP-SAT threads started from it) runs at the
+    lower priority, leaving ordinary queries theirs.
+    """
+    stop = threading.Event()
+    outcome: dict = {}
+
+    def target():
+        if nice:
+            os.nice(nice)  # this thread and every thread it starts
+        try:
+            outcome["result"] = solve(instance, request, should_stop=stop.is_set)
+        except BaseException as e:  # handed to the calling thread
+            outcome["error"] = e
+
+    worker = threading.Thread(target=target, name="solve", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(POLL_SECONDS)
+            if worker.is_alive() and poll():
+                stop.set()
+    except BaseException:
+        stop.set()
+        worker.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 @dataclass
 class _Search:
-    """How CP-SAT runs: in a thread at ``nice``, while this thread polls ``should_stop``.
-
-    A database backend only notices a cancel when it calls back into the
-    server, so the poll is what makes a solve cancellable there.
-    """
+    """How CP-SAT runs: in a thread, while this thread polls ``should_stop``."""
 
     should_stop: Callable[[], bool] | None
-    nice: int = 0
 
     def checkpoint(self) -> None:
         """Between phases in pure Python, the same question the poll asks."""
@@ -358,8 +387,6 @@ class _Search:
         outcome: dict = {}
 
         def target():
-            if self.nice:
-                os.nice(self.nice)  # this thread and the CP-SAT threads it starts
             outcome["status"] = solver.solve(model, callback)
 
         worker = threading.Thread(target=target, name="cp-sat", daemon=True)
