@@ -1,0 +1,76 @@
+"""The benchmark's baselines are honest: what they call complete lines passes the independent checker.
+
+No timing is asserted; the benchmark reports times, the tests only check the lines.
+"""
+from __future__ import annotations
+
+import pytest
+
+from receptor_planner import bench
+from receptor_planner.checker import check
+from receptor_planner.generator import generate
+from receptor_planner.instance import parse_instance
+from receptor_planner.rules import resolve_rules
+
+
+@pytest.fixture(scope="module")
+def rural():
+    doc = generate("rural", 0)
+    instance = parse_instance(doc)
+    return doc, instance, instance.default_lines(), resolve_rules(bench.RULESET, instance.cohort)
+
+
+def violations(doc, instance, n, built) -> list:
+    return check(doc, bench.solution_document(instance, n, built))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_greedy_lines_pass_the_checker(seed):
+    doc = generate("rural", seed)
+    instance = parse_instance(doc)
+    n = instance.default_lines()
+    built = bench.greedy(instance, resolve_rules(bench.RULESET, instance.cohort), n)
+    assert 0 < len(built.lines) <= n
+    found = violations(doc, instance, n, built)
+    if built.status == "COMPLETED":
+        assert len(built.lines) == n
+        assert found == []
+    else:  # stopped short: the posts it left empty miss staff, but every line it built complies
+        assert len(built.lines) < n
+        assert {v.rule for v in found} == {"MIN_FILL"}, found
+
+
+def test_greedy_completes_some_rural_service():
+    """So the COMPLETED branch above is exercised: first fit builds every line of rural seed 1."""
+    doc = generate("rural", 1)
+    instance = parse_instance(doc)
+    built = bench.greedy(instance, resolve_rules(bench.RULESET, instance.cohort), instance.default_lines())
+    assert built.status == "COMPLETED"
+
+
+def test_straightforward_model_lines_pass_the_checker(rural):
+    doc, instance, n, rules = rural
+    built = bench.straightforward(instance, rules, n, seconds=60)
+    assert built.status == "COMPLETED", built.note
+    assert len(built.lines) == n and built.bound == n
+    assert violations(doc, instance, n, built) == []
+
+
+def test_the_straightforward_model_says_when_more_lines_cannot_be_built(rural):
+    doc, instance, n, rules = rural
+    built = bench.straightforward(instance, rules, n + 1, seconds=60)
+    assert built.status == "INFEASIBLE" and built.lines == []
+
+
+def test_a_row_reports_the_checker_and_the_quality_columns(rural):
+    row = bench.evaluate("greedy first-fit", "rural", 0, seconds=10)
+    assert row["n"] == rural[2]
+    assert set(row) >= {"built", "violations", "duplicates", "hamming_min", "hamming_mean",
+                        "unfilled_excludable", "total_seconds", "peak_mib"}
+    assert row["violations"] == sum(row["violation_rules"].values())
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 21)]
+    assert bench.percentile(values, 0.95) == 19.0
+    assert bench.percentile(values, 0.5) == 10.0
