@@ -311,6 +311,10 @@ class _Stages:
         params.random_seed = self.request.seed
         params.catch_sigint_signal = False  # CP-SAT must not take over the backend's SIGINT
         params.fix_variables_to_their_hinted_value = fixed
+        if fixed:  # only checking a complete assignment: nothing to presolve, search or relax
+            params.cp_model_presolve = False
+            params.symmetry_level = 0
+            params.linearization_level = 0
         callback = _FirstSolution(self.clock)
         status = self.search.run(solver, model, callback)
         self.clock.mark(name)

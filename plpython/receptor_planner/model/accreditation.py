@@ -17,6 +17,10 @@ def _clinical(post) -> bool:
     return not post.non_clinical
 
 
+def _team(post) -> bool:
+    return not post.service and not post.non_clinical
+
+
 def add_min_terms(model: cp_model.CpModel, v: Variables, rules: Rules, guard: Guard = unguarded) -> None:
     if rules.min_terms is None:
         return
@@ -27,9 +31,9 @@ def add_min_terms(model: cp_model.CpModel, v: Variables, rules: Rules, guard: Gu
 
 def add_categories(model: cp_model.CpModel, v: Variables, rules: Rules, guard: Guard = unguarded) -> None:
     for category in rules.categories:
+        has_category = lambda post, c=category: c in post.categories  # noqa: E731 (one per category: cached)
         for l in v.lines:
-            guard(model.add(v.terms_in(l, lambda post: category in post.categories) >= v.active[l]),
-                  "CATEGORIES", category)
+            guard(model.add(v.terms_in(l, has_category) >= v.active[l]), "CATEGORIES", category)
 
 
 def _add_week_caps(model, v: Variables, groups: dict[str, callable], cap_weeks: int, guard: Guard,
@@ -74,8 +78,7 @@ def add_team_min(model: cp_model.CpModel, v: Variables, rules: Rules, guard: Gua
         return
     need = week_floor(rules.team_min, v.instance.period_weeks)
     for l in v.lines:
-        weeks = v.weeks_in(l, lambda post: not post.service and not post.non_clinical)
-        guard(model.add(weeks >= need * v.active[l]), "TEAM_MIN")
+        guard(model.add(v.weeks_in(l, _team) >= need * v.active[l]), "TEAM_MIN")
 
 
 def _add_term_limit(model, v: Variables, selects, most: int | None, guard: Guard, code: str) -> None:

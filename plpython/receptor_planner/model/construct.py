@@ -31,6 +31,7 @@ def construct(instance: Instance, rules: Rules, n_lines: int, seed: int) -> list
     pinned = {(pin.line - 1, pin.term): keys[pin.position] for pin in instance.pins}
     lines: list[list[int]] = [[] for _ in range(n_lines)]
     limits = _Limits(instance, rules)
+    states = [limits.empty() for _ in range(n_lines)]
     for t in range(1, instance.n_terms + 1):
         places = _places(instance, t)
         if len(places) < n_lines:
@@ -39,8 +40,8 @@ def construct(instance: Instance, rules: Rules, n_lines: int, seed: int) -> list
         size = len(places)
         cost = [[0] * size for _ in range(size)]
         offered = sorted({p for p, _ in places})
-        for i, line in enumerate(lines):
-            by_post = {p: limits.cost(line, t, p) + rng.randint(0, 9) for p in offered}
+        for i, state in enumerate(states):
+            by_post = {p: limits.cost(state, t, p) + rng.randint(0, 9) for p in offered}
             if (i, t) in pinned:
                 by_post = {p: 0 if p == pinned[i, t] else FORBIDDEN for p in offered}
             cost[i] = [by_post[p] for p, _ in places]
@@ -54,7 +55,9 @@ def construct(instance: Instance, rules: Rules, n_lines: int, seed: int) -> list
         if assignment.solve() != assignment.OPTIMAL:
             return None
         for i, line in enumerate(lines):
-            line.append(places[assignment.right_mate(i)][0])
+            p = places[assignment.right_mate(i)][0]
+            line.append(p)
+            limits.add(states[i], t, p)
     return lines
 
 
@@ -68,6 +71,21 @@ def _places(instance: Instance, t: int) -> list[tuple[int, bool]]:
     return out
 
 
+class _Line:
+    """What a partial line holds, summed the way the line rules read it."""
+
+    __slots__ = ("held", "specialty", "subspecialty", "service_weeks", "team_weeks", "long_clinical",
+                 "flags", "missing")
+
+    def __init__(self, categories: tuple[str, ...]):
+        self.held: set[int] = set()
+        self.specialty: dict[str, int] = {}
+        self.subspecialty: dict[str, int] = {}
+        self.service_weeks = self.team_weeks = self.long_clinical = 0
+        self.flags = {"non_clinical": 0, "rural": 0, "service": 0, "nights": 0}
+        self.missing = set(categories)
+
+
 class _Limits:
     """The line rules, read as the cost of adding one post to a partial line."""
 
@@ -79,43 +97,55 @@ class _Limits:
         self.subspecialty = week_cap(rules.subspecialty_cap, period) if rules.subspecialty_cap else None
         self.service = week_cap(rules.service_cap, period) if rules.service_cap else None
         self.team = week_floor(rules.team_min, period) if rules.team_min else None
+        self.flag_limits = [(flag, most) for flag, most in (
+            ("non_clinical", rules.non_clinical_max), ("rural", rules.max_rural_terms),
+            ("service", rules.max_service_terms), ("nights", 0 if rules.no_nights else None)) if most is not None]
+        n_terms = instance.n_terms
+        # what the terms after t can still add
+        self.weeks_after = {t: sum(self.weeks[t:]) for t in range(1, n_terms + 1)}
+        self.long_after = {t: sum(1 for w in self.weeks[t:] if w >= 10) for t in range(1, n_terms + 1)}
 
-    def cost(self, line: list[int], t: int, p: int) -> int:
-        posts = self.instance.positions
-        post = posts[p]
-        if p in line:
+    def empty(self) -> _Line:
+        return _Line(self.rules.categories)
+
+    def add(self, line: _Line, t: int, p: int) -> None:
+        post, w = self.instance.positions[p], self.weeks[t - 1]
+        line.held.add(p)
+        line.specialty[post.specialty] = line.specialty.get(post.specialty, 0) + w
+        if post.subspecialty:
+            line.subspecialty[post.subspecialty] = line.subspecialty.get(post.subspecialty, 0) + w
+        line.service_weeks += w if post.service else 0
+        line.team_weeks += w if not post.service and not post.non_clinical else 0
+        line.long_clinical += 1 if w >= 10 and not post.non_clinical else 0
+        for flag in line.flags:
+            line.flags[flag] += getattr(post, flag)
+        line.missing -= set(post.categories)
+
+    def cost(self, line: _Line, t: int, p: int) -> int:
+        if p in line.held:
             return FORBIDDEN
-        held = [posts[q] for q in line] + [post]
-        terms = range(1, len(held) + 1)
-        rules, weeks = self.rules, self.weeks
+        post, w, rules = self.instance.positions[p], self.weeks[t - 1], self.rules
         cost = 0
-
-        def weeks_in(selects) -> int:
-            return sum(weeks[u - 1] for u, h in zip(terms, held) if selects(h))
-
-        if self.specialty is not None and weeks_in(lambda h: h.specialty == post.specialty) > self.specialty:
+        if self.specialty is not None and line.specialty.get(post.specialty, 0) + w > self.specialty:
             cost += BREAKS
         if self.subspecialty is not None and post.subspecialty and \
-                weeks_in(lambda h: h.subspecialty == post.subspecialty) > self.subspecialty:
+                line.subspecialty.get(post.subspecialty, 0) + w > self.subspecialty:
             cost += BREAKS
-        if self.service is not None and post.service and weeks_in(lambda h: h.service) > self.service:
+        if self.service is not None and post.service and line.service_weeks + w > self.service:
             cost += BREAKS
-        for flag, most in (("non_clinical", rules.non_clinical_max), ("rural", rules.max_rural_terms),
-                           ("service", rules.max_service_terms), ("nights", 0 if rules.no_nights else None)):
-            if most is not None and getattr(post, flag) and sum(getattr(h, flag) for h in held) > most:
+        for flag, most in self.flag_limits:
+            if getattr(post, flag) and line.flags[flag] + 1 > most:
                 cost += BREAKS
-        remaining = range(t + 1, self.instance.n_terms + 1)
         if self.team is not None:
-            team = weeks_in(lambda h: not h.service and not h.non_clinical)
-            if team + sum(weeks[u - 1] for u in remaining) < self.team:
+            team = line.team_weeks + (w if not post.service and not post.non_clinical else 0)
+            if team + self.weeks_after[t] < self.team:
                 cost += BREAKS
         if rules.min_terms:
-            clinical = sum(1 for u, h in zip(terms, held) if weeks[u - 1] >= 10 and not h.non_clinical)
-            if clinical + sum(1 for u in remaining if weeks[u - 1] >= 10) < rules.min_terms:
+            clinical = line.long_clinical + (1 if w >= 10 and not post.non_clinical else 0)
+            if clinical + self.long_after[t] < rules.min_terms:
                 cost += BREAKS
-        missing_before = {c for c in rules.categories if not any(c in h.categories for h in held[:-1])}
-        missing_after = {c for c in missing_before if c not in post.categories}
-        cost -= COVERS * (len(missing_before) - len(missing_after))
-        if len(missing_after) > 2 * len(remaining):  # a post brings at most two categories
+        missing_after = line.missing.difference(post.categories)
+        cost -= COVERS * (len(line.missing) - len(missing_after))
+        if len(missing_after) > 2 * (self.instance.n_terms - t):  # a post brings at most two categories
             cost += BREAKS
         return cost + COVERS * 2  # keep costs non-negative

@@ -81,9 +81,9 @@ def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], fro
 
 def _valid(limits: _Limits, posts) -> bool:
     """Every rule of the line holds: adding each post in turn breaks nothing."""
-    line: list[int] = []
+    line = limits.empty()
     for t, p in enumerate(posts, start=1):
         if limits.cost(line, t, int(p)) >= BREAKS:
             return False
-        line.append(int(p))
+        limits.add(line, t, int(p))
     return True

@@ -17,10 +17,13 @@ def add_one_position_per_term(model: cp_model.CpModel, v: Variables) -> None:
 
 def add_no_repeat_position(model: cp_model.CpModel, v: Variables) -> None:
     for l in v.lines:
-        for p in range(len(v.posts)):
-            held = [var for t in v.terms for q, var in v.line_terms(l, t) if q == p]
-            if len(held) > 1:
-                model.add_at_most_one(held)
+        held: dict[int, list] = {}
+        for t in v.terms:
+            for p, var in v.line_terms(l, t):
+                held.setdefault(p, []).append(var)
+        for variables in held.values():
+            if len(variables) > 1:
+                model.add_at_most_one(variables)
 
 
 def add_capacity(model: cp_model.CpModel, v: Variables) -> None:

@@ -32,14 +32,21 @@ class Variables:
 
     def weeks_in(self, line: int, selects) -> cp_model.LinearExpr:
         """Weeks line ``line`` spends in posts for which ``selects(post)`` holds."""
-        weeks = self.instance.term_weeks
-        return sum(weeks[t - 1] * var for t in self.terms
-                   for p, var in self.line_terms(line, t) if selects(self.posts[p]))
+        cells = self._cells(selects, None)
+        return cp_model.LinearExpr.weighted_sum([self.x[line, t, p] for t, p in cells],
+                                                [self.instance.term_weeks[t - 1] for t, _ in cells])
 
     def terms_in(self, line: int, selects, terms=None) -> cp_model.LinearExpr:
         """Terms line ``line`` spends in posts for which ``selects(post)`` holds."""
-        return sum(var for t in (terms or self.terms)
-                   for p, var in self.line_terms(line, t) if selects(self.posts[p]))
+        return cp_model.LinearExpr.sum([self.x[line, t, p] for t, p in self._cells(selects, terms)])
+
+    def _cells(self, selects, terms) -> list[tuple[int, int]]:
+        """(term, post) with a variable and ``selects(post)``: the same for every line, so found once."""
+        key = (selects, tuple(terms or self.terms))
+        if key not in self._cell_cache:  # keyed by the function object itself, which the cache keeps alive
+            self._cell_cache[key] = [(t, p) for t in key[1] for p in self._offered[t]
+                                     if selects(self.posts[p])]
+        return self._cell_cache[key]
 
     @property
     def posts(self) -> tuple[Position, ...]:
@@ -56,9 +63,13 @@ class Variables:
     def index(self) -> None:
         self._by_line_term: dict = {}
         self._by_post_term: dict = {}
+        self._offered: dict[int, list[int]] = {t: [] for t in self.terms}
+        self._cell_cache: dict = {}
         for (l, t, p), var in self.x.items():
             self._by_line_term.setdefault((l, t), []).append((p, var))
             self._by_post_term.setdefault((p, t), []).append(var)
+            if l == 0:
+                self._offered[t].append(p)
 
 
 def create_variables(model: cp_model.CpModel, instance: Instance, n_lines: int,
