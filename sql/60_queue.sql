@@ -26,6 +26,8 @@ comment on table planner.settings is
   'queued runs per org, the worker''s poll interval, the CPU niceness of solving threads, and whether '
   'pg_cron drives the workers.';
 insert into planner.settings default values on conflict do nothing;
+-- Only the owner (the planner's migrations) reads or changes it; no policy grants anyone else.
+alter table planner.settings enable row level security;
 
 create or replace function planner._settings() returns planner.settings
 language sql stable set search_path = pg_catalog

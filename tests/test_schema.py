@@ -82,11 +82,12 @@ def test_python_path_refuses_folders_others_can_write(pg_url):
         assert "writable by others" in err.value.diag.message_primary
 
 
-def test_every_public_table_has_row_level_security(conn):
+def test_every_table_has_row_level_security(conn):
     tables = dict(conn.execute(
-        "select c.relname, c.relrowsecurity from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = 'public' and c.relkind = 'r'").fetchall())
-    assert len(tables) >= 13
+        "select n.nspname || '.' || c.relname, c.relrowsecurity from pg_class c "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname in ('public', 'planner') and c.relkind = 'r'").fetchall())
+    assert len(tables) >= 14 and "planner.settings" in tables
     assert [name for name, rls in tables.items() if not rls] == []
 
 

@@ -1022,8 +1022,9 @@ def sharing_report(s: dict) -> str:
         "claimed, and the runs still active after it are cancelled.",
         "",
         "Where the CPU went during each pgbench window, sampled every 0.2 s from /proc: the pg_cron worker's "
-        "threads split by nice value (niced: CP-SAT's threads; nice 0: the backend's own thread, which reads "
-        "the tables, builds the model in Python and writes the lines), the cluster's other backends (pgbench's), "
+        "threads split by nice value (niced: the solve's threads, which build the model and search; nice 0: "
+        "the backend's main thread, which reads the tables, polls for a cancel and writes the lines), the "
+        "cluster's other backends (pgbench's), "
         "the pgbench client, and the rest of the machine's busy time (other engineers' test suites). "
         + _autogroup_note(),
         "",
@@ -1044,9 +1045,8 @@ def _sharing_summary(s: dict) -> str:
             f"{s['nice0']['latency_ms'] / idle:.2f}× at nice 0; the two idle runs differ by {noise:.0%}, "
             "which is the noise floor of this shared machine. In the nice-10 window the worker used "
             f"{solver:.1f} CPU-s, of which {cpu.get('worker_niced', 0):.1f} ({share:.0%}) ran in niced "
-            "threads; `solve_nice` only lowers the threads CP-SAT solves in, so the rest, the backend's own "
-            "thread (reading the tables, building the model, the Python search stages, writing the lines), "
-            f"competes with queries at full priority. Other users of the machine took {cpu['others']:.1f} of "
+            "threads (the whole solve runs in them; the backend's main thread only polls for a cancel, reads "
+            f"the tables and writes the lines). Other users of the machine took {cpu['others']:.1f} of "
             f"its {cpu['capacity']:.0f} CPU-s in that window.")
 
 
