@@ -336,3 +336,13 @@ def _planted_lines(size: str, seed: int) -> int:
     from receptor_planner.generator import generate_with_plan
 
     return len(generate_with_plan(size, seed)[1])
+
+
+def test_mean_distance_spreads_lines_over_the_posts():
+    # four lines, two terms; A and B offer room for all four, but 2 + 2 gives the most distinct pairs
+    positions = [post("A", capacity=4), post("B", capacity=4)]
+    solution = solve_checked(instance(positions, term_weeks=(26, 26)), 4, seconds=10)
+    per_term = [sorted(posts_of(solution, i)[t] for i in range(1, 5)) for t in range(2)]
+    assert per_term == [["A", "A", "B", "B"], ["A", "A", "B", "B"]]
+    # 6 pairs; in each term 2 of them share a post: mean = 2 - 4/6
+    assert solution["metrics"]["hamming_mean"] == round(2 - 4 / 6, 3)

@@ -111,6 +111,12 @@ def solve(instance: Instance, request: Request,
             found = stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
             if found is not None:
                 lm.model.add(duplicates <= found)
+    spread = lm.add_spread(built)
+    if spread is not None:
+        # a bounded, single-worker effort: the same seed must give the same lines
+        found = stages.run("mean_distance", spread, maximize=False, sort_hint=True, effort=3.0)
+        if found is not None:
+            lm.model.add(spread <= found)
     frozen = {(pin.line - 1, pin.term) for pin in instance.pins}
     # patience ends the search (same seed, same lines); the time cap is a safety net
     diverse = diversify(instance, rules, stages.best, frozen, clock.left(request.max_seconds) * 0.75,
@@ -291,7 +297,7 @@ class _Stages:
         return accepted
 
     def run(self, name: str, objective, maximize: bool, sort_hint: bool = False,
-            fixed: bool = False) -> int | None:
+            fixed: bool = False, effort: float | None = None) -> int | None:
         """Optimise ``objective`` (or just find a solution when it is None); return its value."""
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
@@ -311,6 +317,9 @@ class _Stages:
         params.random_seed = self.request.seed
         params.catch_sigint_signal = False  # CP-SAT must not take over the backend's SIGINT
         params.fix_variables_to_their_hinted_value = fixed
+        if effort is not None:  # deterministic: one worker, a budget in deterministic time
+            params.num_workers = 1
+            params.max_deterministic_time = effort
         if fixed:  # only checking a complete assignment: nothing to presolve, search or relax
             params.cp_model_presolve = False
             params.symmetry_level = 0

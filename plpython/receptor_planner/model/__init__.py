@@ -26,6 +26,10 @@ class LinesModel:
         """Refine the line order for the duplicates stage (see symmetry.py)."""
         return symmetry.add_distinct_lines(self.model, self.v, self.free_lines)
 
+    def add_spread(self, lines_built: int) -> cp_model.LinearExpr | None:
+        """Pairs of lines sharing a post in a term, to minimise (see symmetry.py); None when fixed."""
+        return symmetry.add_spread(self.model, self.v, lines_built)
+
     def assignment(self, solver: cp_model.CpSolver) -> dict[int, list[int | None]]:
         """Post index per term of every line in a solution (None where unbuilt)."""
         out = {}

@@ -66,3 +66,30 @@ def add_distinct_lines(model: cp_model.CpModel, v: Variables, free_lines: list[i
 def sort_key(posts_by_term: list[int | None]) -> tuple:
     """The Python twin of the key, for sorting a warm start: unbuilt lines first."""
     return (posts_by_term[0] is not None, tuple(-1 if p is None else p for p in posts_by_term))
+
+
+def add_spread(model: cp_model.CpModel, v: Variables, lines_built: int) -> cp_model.LinearExpr | None:
+    """The pairs of lines that share a post in a term, summed over terms.
+
+    The mean pairwise Hamming distance is terms minus this sum over the number
+    of pairs: it depends only on how many lines hold each post in each term,
+    so spreading lines evenly over the posts maximises it. None when every
+    count is fixed: min_fill equals capacity, or a term has exactly as many
+    places as lines (a tight service).
+    """
+    full_terms = {t for t in v.terms
+                  if sum(post.capacity[t - 1] for p, post in enumerate(v.posts) if v.post_term(p, t)) == lines_built}
+    pairs = []
+    for p, post in enumerate(v.posts):
+        for t in v.terms:
+            holders = v.post_term(p, t)
+            low, high = post.min_fill[t - 1], min(post.capacity[t - 1], len(holders))
+            if not holders or t in full_terms or (low == high and not post.excludable):
+                continue
+            count = model.new_int_var(0, high, f"count[{post.key},{t}]")
+            model.add(count == sum(holders))
+            # count * (count - 1) / 2 pairs, tabulated for the few values a count can take
+            shared = model.new_int_var(0, high * (high - 1) // 2, f"shared[{post.key},{t}]")
+            model.add_element(count, [c * (c - 1) // 2 for c in range(high + 1)], shared)
+            pairs.append(shared)
+    return sum(pairs) if pairs else None
