@@ -346,3 +346,28 @@ def test_mean_distance_spreads_lines_over_the_posts():
     assert per_term == [["A", "A", "B", "B"], ["A", "A", "B", "B"]]
     # 6 pairs; in each term 2 of them share a post: mean = 2 - 4/6
     assert solution["metrics"]["hamming_mean"] == round(2 - 4 / 6, 3)
+
+
+def test_nsw_allows_one_service_term_where_the_service_cap_would_allow_two():
+    # two 4-week service terms are 8 weeks, within AMC PGY2's 13-week service cap, but NSW allows one term
+    term_weeks = (4, 4, 14, 15, 15)
+    positions = [post("S1", terms=[1], categories=("A",), service=True, specialty="Relief"),
+                 post("S2", terms=[2], categories=("B",), service=True, specialty="Nights"),
+                 post("P3", terms=[3], categories=("C",), specialty="Emergency"),
+                 post("P4", terms=[4], categories=("A", "B"), specialty="Medicine"),
+                 post("P5", terms=[5], categories=("C",), specialty="Surgery")]
+    doc = instance(positions, term_weeks=term_weeks, cohort="PGY2")
+    assert built(solve_checked(doc, 1, ["AMC_PGY2"])) == 1
+    solution = solve_checked(doc, 1, ["NSW_PGY2"])
+    assert built(solution) == 0
+
+
+@pytest.mark.parametrize("term_weeks, possible", [((13, 13, 13, 13), 1), ((26, 26), 0), ((9, 9, 9, 9, 8, 8), 0)])
+def test_wa_pgy2_takes_three_to_five_terms(term_weeks, possible):
+    # one post a term, categories A, B, C in turn
+    positions = [post(f"P{t}", terms=[t], categories=("ABC"[t % 3],)) for t in range(1, len(term_weeks) + 1)]
+    doc = instance(positions, term_weeks=term_weeks, cohort="PGY2")
+    solution = solve_checked(doc, 1, ["WA_PGY2"], allow_partial=False)
+    assert built(solution) == possible
+    if not possible:
+        assert "TERM_COUNT" in {r["rule"] for r in solution["explanation"]["reasons"]}
