@@ -120,7 +120,8 @@ def solve(instance: Instance, request: Request,
     frozen = {(pin.line - 1, pin.term) for pin in instance.pins}
     # patience ends the search (same seed, same lines); the time cap is a safety net
     diverse = diversify(instance, rules, stages.best, frozen, clock.left(request.max_seconds) * 0.75,
-                        request.seed)
+                        request.seed, stopped=lambda: bool(should_stop and should_stop()))
+    search.checkpoint()
     if diverse is not None:
         stages.confirm("diversity", diverse)
     if instance.affinity:

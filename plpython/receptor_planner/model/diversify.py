@@ -25,12 +25,12 @@ PATIENCE = 3000  # tries without a gain before the search stops
 
 
 def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], frozen: set[tuple[int, int]],
-              seconds: float, seed: int) -> dict[int, list[int]] | None:
+              seconds: float, seed: int, stopped=lambda: False) -> dict[int, list[int]] | None:
     """A copy of ``lines`` with a larger smallest distance (or fewer closest pairs); None if no better.
 
     ``frozen`` holds the (line, term) cells that must not move (pins). The search stops after
     PATIENCE tries without a gain, so a seed gives the same result; ``seconds`` is only a safety
-    cap for very large services."""
+    cap for very large services; ``stopped`` ends it early (a cancel)."""
     ids = sorted(l for l, posts in lines.items() if posts and posts[0] is not None)
     if len(ids) < 3:
         return None
@@ -52,6 +52,8 @@ def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], fro
     idle = 0
     while idle < PATIENCE and time.monotonic() < deadline and best[0] < n_terms:
         idle += 1
+        if idle % 100 == 0 and stopped():
+            return None
         close = np.argwhere(distance == best[0])
         a, b = close[rng.randrange(len(close))]
         a = int(a if rng.random() < 0.5 else b)
