@@ -17,7 +17,7 @@ import pytest
 from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
-from test_solve_run import import_doc, new_run
+from test_solve_run import assert_checked, import_doc, new_run
 
 SLOT = "t_slot"
 FINAL = ("COMPLETED", "INFEASIBLE", "FAILED", "CANCELLED")
@@ -109,8 +109,10 @@ def test_the_runs_table_is_published_to_realtime(conn):
 def test_each_status_change_of_a_worker_solve_is_its_own_transaction(conn, pg_url, slot):
     doc = generate("rural", seed=7)
     n = parse_instance(doc).default_lines()
-    run_id = new_run(conn, import_doc(conn, doc), n)
+    allocation_run = import_doc(conn, doc)
+    run_id = new_run(conn, allocation_run, n)
     assert work_until_final(pg_url, conn, run_id) == "COMPLETED"
+    assert_checked(conn, allocation_run)
 
     transactions = run_transactions(conn, run_id)
     statuses = [[(c["action"], c["status"]) for c in changes] for _, changes in transactions]

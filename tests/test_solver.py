@@ -316,6 +316,17 @@ def test_diversity_raises_the_smallest_distance_and_keeps_the_counts():
         Counter((t, p) for row in lines.values() for t, p in enumerate(row))
     assert all(len(set(row)) == 4 for row in better.values())  # no repeats
     assert better[0][0] == 0  # the frozen cell (line 0, term 1) stayed
+    # and every line still passes the independent checker
+    from receptor_planner.checker import check
+    from receptor_planner.solution import rotations
+
+    doc = instance([post(k, capacity=2) for k in "ABCDEF"], term_weeks=(13, 13, 13, 13))
+    lines_doc = [{"name": f"Line {i + 1}", "rotations": rotations(inst, tuple("ABCDEF"[p] for p in row), set())}
+                 for i, row in enumerate(better.values())]
+    solution = {"format": "receptor-planner/solution@1", "status": "COMPLETED",
+                "request": {"n_job_lines": 6, "constraints": ["UNRESTRICTED"]}, "lines": lines_doc,
+                "metrics": {}, "explanation": None}
+    assert check(doc, solution) == []
 
 
 def test_an_impossible_service_is_explained_by_its_planted_bottleneck():
