@@ -29,11 +29,12 @@ def instance(positions: list[dict], term_weeks=(13, 13, 13, 13), leave=None, coh
 
 
 def solve_checked(doc: dict, n: int, constraints=("UNRESTRICTED",), allow_partial=True,
-                  seconds=20, seed=0) -> dict:
+                  seconds=20, seed=0, workers=1) -> dict:
     """Solve and return the solution document, asserting the checker finds nothing."""
     inst = parse_instance(doc)
     request = parse_request({"n_job_lines": n, "constraints": list(constraints), "allow_partial": allow_partial,
-                             "max_seconds": seconds, "seed": seed}, inst.cohort, inst.n_terms)
+                             "max_seconds": seconds, "seed": seed, "num_workers": workers},
+                            inst.cohort, inst.n_terms)
     solution = to_document(inst, request, solve(inst, request))
     violations = check(doc, solution)
     assert violations == [], "\n".join(map(str, violations))

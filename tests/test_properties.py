@@ -3,11 +3,18 @@ and the same request and seed give the same lines."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from builders import instance, posts_of, solve_checked
+from receptor_planner.checker import check
 from receptor_planner.generator import generate
+
+REPO = Path(__file__).resolve().parents[1]
 
 TERM_SHAPES = [(26, 26), (13, 13, 13, 13), (10, 10, 10, 10, 12), (20, 12, 10, 10)]
 CATEGORY_SETS = [("A",), ("B",), ("C",), ("D",), ("A", "B"), ("A", "C"), ("C", "D"), ("B", "D")]
@@ -58,6 +65,46 @@ def test_the_same_request_and_seed_give_the_same_lines():
         doc = generate(size, seed=4)
         first, second = (solve_checked(doc, _lines(doc), ["VIC_PGY1"], seed=7, seconds=120) for _ in range(2))
         assert json.dumps(first["lines"]) == json.dumps(second["lines"]), size
+
+
+# A loose rural service whose constructed start the model refuses (one line too many for
+# MAX_1_RURAL): the lines come from CP-SAT searches, not from the construction.
+SEARCHED = dict(size="rural", seed=1, tight=False)
+SEARCHED_RULES = "VIC_PGY1,MAX_1_RURAL"
+
+
+def test_a_search_gives_the_same_lines_in_other_processes_and_under_load(tmp_path):
+    path = tmp_path / "instance.json"
+    path.write_text(json.dumps(generate(**SEARCHED)))
+
+    def solve_in_a_process(hash_seed: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "receptor_planner", "solve", str(path), "--allow-partial",
+                               "--constraints", SEARCHED_RULES, "--seed", "7"], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO / "plpython"), "PYTHONHASHSEED": hash_seed},
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = solve_in_a_process("1")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # the second runs beside a busy core
+    try:
+        second = solve_in_a_process("2")
+    finally:
+        busy.kill()
+        busy.wait()
+    for solution in (first, second):
+        assert check(json.loads(path.read_text()), solution) == []
+        assert solution["metrics"]["reproducible"] is True
+    statuses = first["metrics"]["solver_status"]
+    assert statuses["construct"] == "INFEASIBLE" and "lines" in statuses  # CP-SAT searched
+    assert first["lines"] == second["lines"]
+
+
+def test_racing_workers_are_reported_as_not_reproducible():
+    doc = generate(**SEARCHED)
+    solution = solve_checked(doc, _lines(doc), SEARCHED_RULES.split(","), seed=7, workers=2)
+    assert solution["metrics"]["reproducible"] is False
+    assert solve_checked(doc, _lines(doc), SEARCHED_RULES.split(","), seed=7)["metrics"]["reproducible"] is True
 
 
 def _lines(doc) -> int:

@@ -310,8 +310,9 @@ def test_diversity_raises_the_smallest_distance_and_keeps_the_counts():
         rows = list(assignment.values())
         return min(sum(a != b for a, b in zip(x, y)) for i, x in enumerate(rows) for y in rows[i + 1:])
 
-    better = diversify(inst, resolve_rules(["UNRESTRICTED"], "PGY1"), lines, frozen={(0, 1)}, seconds=10, seed=1)
-    assert better is not None and smallest(better) > smallest(lines) == 1
+    better, finished = diversify(inst, resolve_rules(["UNRESTRICTED"], "PGY1"), lines, frozen={(0, 1)},
+                                 seconds=10, seed=1)
+    assert finished and better is not None and smallest(better) > smallest(lines) == 1
     assert Counter((t, p) for row in better.values() for t, p in enumerate(row)) == \
         Counter((t, p) for row in lines.values() for t, p in enumerate(row))
     assert all(len(set(row)) == 4 for row in better.values())  # no repeats
@@ -382,3 +383,61 @@ def test_wa_pgy2_takes_three_to_five_terms(term_weeks, possible):
     assert built(solution) == possible
     if not possible:
         assert "TERM_COUNT" in {r["rule"] for r in solution["explanation"]["reasons"]}
+
+
+def test_repair_mends_a_broken_line_and_keeps_every_post_staffed():
+    from collections import Counter
+
+    from receptor_planner.checker import check
+    from receptor_planner.instance import parse_instance
+    from receptor_planner.model.construct import LineLimits
+    from receptor_planner.model.repair import repair
+    from receptor_planner.rules import resolve_rules
+    from receptor_planner.solution import rotations
+
+    keys = "STPQRU"  # S and T are service posts; T must be staffed in term 2
+    positions = [post("S", service=True), post("T", service=True, min_fill=[0, 1, 0, 0]),
+                 *(post(k) for k in "PQRU")]
+    doc = instance(positions)
+    inst, rules = parse_instance(doc), resolve_rules(["UNRESTRICTED", "MAX_1_SERVICE"], "PGY1")
+    broken = [[0, 1, 2, 3], [2, 3, 4, 5]]  # line 1 holds S and T: two service terms
+    limits = LineLimits(inst, rules)
+    assert [limits.breaks(line) for line in broken] == [1, 0]
+
+    mended = repair(inst, rules, broken, frozen={(0, 1)}, seed=3)
+    assert mended[0][0] == 0  # the pinned cell (line 1, term 1) stayed
+    held = Counter((t, p) for line in mended for t, p in enumerate(line))
+    assert held[1, 1] == 1  # T is still staffed in term 2
+    assert max(held.values()) == 1  # every post has one place a term
+    solution = {"format": "receptor-planner/solution@1", "status": "COMPLETED",
+                "request": {"n_job_lines": 2, "constraints": ["UNRESTRICTED", "MAX_1_SERVICE"]},
+                "lines": [{"name": f"Line {i + 1}", "rotations": rotations(inst, tuple(keys[p] for p in line), set())}
+                          for i, line in enumerate(mended)],
+                "metrics": {}, "explanation": None}
+    assert check(doc, solution) == []
+
+
+def test_a_loose_service_short_of_category_d_builds_every_line_the_arithmetic_allows():
+    # fewer category D places than lines: the count is set by arithmetic; the constructed lines,
+    # once repaired, reach it without a search
+    from receptor_planner.generator import category_places, generate
+
+    doc = generate("metropolitan", seed=1, tight=False, impossible=True)
+    places = category_places(doc["positions"], "D")
+    solution = solve_checked(doc, _planted_lines("metropolitan", 1), ["VIC_PGY1"], seconds=60)
+    assert solution["status"] == "COMPLETED"
+    assert built(solution) == solution["metrics"]["lines_upper_bound"] == places
+    assert solution["metrics"]["solver_status"]["construct"] == "OPTIMAL"
+
+
+def test_too_few_lines_to_staff_the_posts_is_infeasible_with_the_reason():
+    from receptor_planner.generator import category_places, generate
+
+    doc = generate("regional", seed=1, impossible=True)
+    places = category_places(doc["positions"], "D")
+    solution = solve_checked(doc, _planted_lines("regional", 1), ["VIC_PGY1"], seconds=60)
+    assert solution["status"] == "INFEASIBLE"
+    assert solution["metrics"]["lines_upper_bound"] == 0
+    reasons = solution["explanation"]["reasons"]
+    assert reasons[0]["rule"] == "CATEGORIES" and reasons[0]["lines_possible"] == places
+    assert any(r["rule"] == "MIN_FILL" and f"only {places} lines are possible" in r["message"] for r in reasons)

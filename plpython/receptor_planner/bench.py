@@ -56,7 +56,7 @@ from .solution import SOLUTION_FORMAT, rotations
 SIZES = ("rural", "regional", "metropolitan", "stress")
 SEEDS = (0, 1)
 RULESET = ["VIC_PGY1"]
-WORKERS = 2
+BASELINE_WORKERS = 2  # the straightforward model, as solver-notes measured it; this solver runs its default, 1
 SOLVER_SEED = 0
 METHODS = ("this solver", "greedy first-fit", "straightforward CP-SAT")
 
@@ -247,7 +247,7 @@ def greedy(instance: Instance, rules: Rules, n: int) -> Built:
 
 
 def straightforward(instance: Instance, rules: Rules, n: int, seconds: float, seed: int = SOLVER_SEED,
-                    workers: int = WORKERS) -> Built:
+                    workers: int = BASELINE_WORKERS) -> Built:
     """The model of shared/solver-notes.md: a boolean per line, term and post, a boolean per line
     and leave option, every rule of ``rules`` per line, no symmetry handling, no objective."""
     start = time.monotonic()
@@ -362,7 +362,7 @@ def this_solver(instance: Instance, n: int, seconds: float) -> Built:
     from .solve import solve
 
     request = parse_request({"n_job_lines": n, "constraints": RULESET, "max_seconds": seconds,
-                             "seed": SOLVER_SEED, "num_workers": WORKERS}, instance.cohort, instance.n_terms)
+                             "seed": SOLVER_SEED}, instance.cohort, instance.n_terms)
     result = solve(instance, request)
     m = result.metrics
     stages = ", ".join(f"{k} {v}" for k, v in (m.get("solver_status") or {}).items())
@@ -836,7 +836,7 @@ def during_solves(bench: Bench, allocation_runs: list[str], n: int, nice: int, s
     that one solve follows another; pgbench starts when the first is claimed. Runs still active
     afterwards are cancelled."""
     bench.db.execute("update planner.settings set solve_nice = %s", [nice])
-    ids = [bench.insert_run(a, n, max_seconds=seconds, num_workers=WORKERS, seed=SOLVER_SEED)
+    ids = [bench.insert_run(a, n, max_seconds=seconds, seed=SOLVER_SEED)
            for a in allocation_runs]
     bench.wait(lambda: bench.status(ids[0]) != "PENDING", 150, "a worker to claim the first stress run")
     result = pgbench(bench)
@@ -1015,7 +1015,7 @@ def sharing_report(s: dict) -> str:
         "",
         f"`pgbench -i -s 10` into a database `pgbench` in the same cluster, then `pgbench -S -c 2 -j 2 "
         f"-T {PGBENCH_SECONDS} -n`: idle; while the pg_cron worker solves `generate('stress', 0)` ({s['n']} lines, "
-        f"VIC_PGY1, max_seconds {s['max_seconds']:g}, num_workers {WORKERS}) as planner runs with "
+        f"VIC_PGY1, max_seconds {s['max_seconds']:g}, one CP-SAT worker, the default) as planner runs with "
         "`planner.settings.solve_nice = 10`; the same with `solve_nice = 0` (the baseline: no priority "
         f"lowering); and idle again. {STRESS_QUEUE} stress runs (one per allocation run) are queued at once so "
         "the worker solves one after another through the whole window; pgbench starts when the first is "
@@ -1088,18 +1088,18 @@ def solver_report(s: dict) -> str:
         "",
         f"`generator.generate(size, seed)` (tight: every post filled exactly, a planted solution), seeds "
         f"{', '.join(map(str, SEEDS))}; VIC_PGY1; n = `parse_instance(doc).default_lines()`, all n lines asked "
-        f"(no allow_partial). Each solve runs in a fresh process (multiprocessing, spawn) on {WORKERS} CP-SAT "
-        f"workers, solver seed {SOLVER_SEED}:",
+        f"(no allow_partial). Each solve runs in a fresh process (multiprocessing, spawn), solver seed "
+        f"{SOLVER_SEED}:",
         "",
-        f"* **this solver**: `receptor_planner.solve.solve`, max_seconds {s['seconds']:g}. Notes list its stages' "
-        "CP-SAT statuses.",
+        f"* **this solver**: `receptor_planner.solve.solve`, max_seconds {s['seconds']:g}, one CP-SAT worker (the "
+        "default, reproducible). Notes list its stages' CP-SAT statuses.",
         "* **greedy first-fit**: a planner by hand (in `bench.py`): lines one at a time, terms in order, the first "
         "post with a free place that keeps the line valid (counting what the remaining terms can still "
         "give); a stuck line is restarted with the post list rotated by one, at most once per post; then for "
         "each line the first leave option that keeps every week within max_concurrent. It proves no bound.",
         f"* **straightforward CP-SAT**: the model of `shared/solver-notes.md` (in `bench.py`): a boolean per "
         "line, term and post and per line and leave option (`leave.leave_options`), every VIC_PGY1 rule, no "
-        f"symmetry handling, no objective; time limit {2 * s['seconds']:g} s.",
+        f"symmetry handling, no objective; {BASELINE_WORKERS} CP-SAT workers, time limit {2 * s['seconds']:g} s.",
         "",
         "Violations come from `receptor_planner.checker` on the solution document built with "
         "`solution.rotations` (a partial result misses MIN_FILL places by construction). Unfilled excludable "

@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--allow-partial", action="store_true", help="build as many lines as possible")
     solve.add_argument("--seconds", type=float, default=60.0, help="time limit (default 60)")
     solve.add_argument("--seed", type=int, default=0)
-    solve.add_argument("--workers", type=int, default=2, help="CP-SAT threads (default 2)")
+    solve.add_argument("--workers", type=int, default=1,
+                       help="CP-SAT workers (default 1; more race, and the same seed may give other lines)")
     solve.add_argument("-o", "--output", type=Path, help="write the solution document here")
     solve.set_defaults(run=_solve)
 

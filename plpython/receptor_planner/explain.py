@@ -77,16 +77,18 @@ def _fewest_terms(term_weeks: tuple[int, ...], weeks: int) -> int | None:
     return None
 
 
-def staffing_reasons(instance: Instance, n_lines: int) -> list[Reason]:
-    """Terms whose ordinary posts need more lines than there are to staff them."""
+def staffing_reasons(instance: Instance, n_lines: int, possible: bool = False) -> list[Reason]:
+    """Terms whose ordinary posts need more lines than there are to staff them: than
+    ``n_lines`` requested, or with ``possible``, than the ``n_lines`` other rules allow."""
     reasons = []
     for t in range(1, instance.n_terms + 1):
         need = sum(p.min_fill[t - 1] for p in instance.positions if not p.excludable)
         if need > n_lines:
             keys = [p.key for p in instance.positions if not p.excludable and p.min_fill[t - 1]]
             reasons.append(Reason("MIN_FILL", f"term {t}: ordinary posts need {need} lines to be staffed "
-                                              f"(min_fill), but only {n_lines} lines are requested",
-                                  terms=[t], posts=keys))
+                                              f"(min_fill), but only {n_lines} lines "
+                                              + ("are possible" if possible else "are requested"),
+                                  0 if possible else None, terms=[t], posts=keys))
     return reasons
 
 
@@ -131,6 +133,7 @@ def conflicting_rules(instance: Instance, rules: Rules, n_lines: int, seconds: f
     """
     from ortools.sat.python import cp_model
 
+    from . import cpsat
     from .model import build_model
 
     deadline = time.monotonic() + seconds
@@ -144,14 +147,12 @@ def conflicting_rules(instance: Instance, rules: Rules, n_lines: int, seconds: f
         """The core CP-SAT names when ``keys`` cannot all hold; [] when they can; None when unknown."""
         left = deadline - time.monotonic()
         if left <= 0:
+            search.clock_stopped.append("explain")
             return None
         lm.model.clear_assumptions()
         lm.model.add_assumptions([groups[k] for k in keys])
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = left
-        solver.parameters.catch_sigint_signal = False
-        status = search.run(solver, lm.model, None)
+        solver = cpsat.solver(0, left, search.work_left)
+        status = search.run("explain", solver, lm.model, None)
         if status == cp_model.INFEASIBLE:
             named = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
             return sorted(set(named)) or list(keys)

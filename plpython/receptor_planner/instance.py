@@ -118,7 +118,7 @@ class Request:
     allow_partial: bool = False
     max_seconds: float = 60.0
     seed: int = 0
-    num_workers: int = 2
+    num_workers: int = 1  # CP-SAT workers; more than one races, so the same seed may give other lines
 
     def as_dict(self) -> dict:
         return {
@@ -441,7 +441,7 @@ def parse_request(doc: Any, cohort: str, n_terms: int) -> Request:
     seed = _get(doc, "seed", "", int, 0)
     if not 0 <= seed < 2**31:
         raise InvalidDocument("seed", "must be a non-negative 32-bit integer")
-    workers = _get(doc, "num_workers", "", int, 2)
+    workers = _get(doc, "num_workers", "", int, 1)
     if not 1 <= workers <= 16:
         raise InvalidDocument("num_workers", f"must be between 1 and 16, got {workers}")
     return Request(n, tuple(constraints) or ("UNRESTRICTED",), allow_partial,

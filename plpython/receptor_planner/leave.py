@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from . import cpsat
 from .instance import Instance
 
 Block = tuple[int, int]  # (start_week, weeks), 1-based
@@ -75,10 +76,14 @@ def _keeps_every_term(instance: Instance, option: LeaveOption) -> bool:
                for t in range(1, instance.n_terms + 1))
 
 
+WORK = 5.0  # deterministic time for the leave plan: small models, usually proven in a fraction
+
+
 @dataclass
 class LeavePlan:
     options: list[LeaveOption]  # one per line, in line order
     peak: int  # most lines on (non-fixed) leave in any week
+    reproducible: bool = True  # not cut short by the wall clock
 
 
 def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -> LeavePlan:
@@ -110,17 +115,14 @@ def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -
     deviation_weight = most_lines + 1
     lines_weight = deviation_weight * (_deviation_bound(instance, most_lines) + 1)
     model.maximize(lines_weight * lines - deviation_weight * deviation - peak_weight * peak)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 1.0)
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    solver.parameters.catch_sigint_signal = False
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return LeavePlan([], 0)
+    solver = cpsat.solver(seed, max(seconds, 1.0), WORK)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return LeavePlan([], 0, not cpsat.stopped_by_clock(solver, status))
     chosen: list[LeaveOption] = []
     for i, option in enumerate(options):
         chosen.extend([option] * solver.value(count[i]))
-    return LeavePlan(_interleave(chosen), solver.value(peak))
+    return LeavePlan(_interleave(chosen), solver.value(peak), not cpsat.stopped_by_clock(solver, status))
 
 
 def _front_load_deviation(model, instance: Instance, options, count, lines):

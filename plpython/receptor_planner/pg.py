@@ -277,8 +277,7 @@ def solve_run(plpy, run_id) -> dict:
             instance = dataclasses.replace(instance, affinity=affinity)
         settings = _row(plpy, "select * from planner._settings()", [], [])
         # the DBA's thread count is the most a run may use
-        threads = min(options.get("num_workers", settings["solver_threads"]), settings["solver_threads"])
-        request = dataclasses.replace(request, num_workers=threads)
+        request = dataclasses.replace(request, num_workers=min(request.num_workers, settings["solver_threads"]))
     except InvalidDocument as e:
         return _finish(plpy, run, "FAILED", {"timings": timings}, error=f"invalid input: {e}") \
             or _fenced_outcome(plpy, run_id)

@@ -5,7 +5,11 @@ infeasible or timed-out request.
 Stages, each warm-started from the one before and keeping its optimum:
 1. lines built (all of them, or as many as possible with allow_partial),
 2. unfilled places on excludable posts,
-3. duplicate lines.
+3. duplicate lines,
+4. the mean pairwise distance, then the smallest (a local search), then affinity.
+
+Every search is stopped by a budget of deterministic time, not by the clock, so
+the same instance, request and seed give the same lines (``cpsat``).
 """
 from __future__ import annotations
 
@@ -17,16 +21,18 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from . import explain, metrics
+from . import cpsat, explain, metrics
 from .instance import Instance, Request
 from .leave import LeaveOption, plan_leave
 from .model import LinesModel, build_model
 from .model.affinity import add_affinity
 from .model.construct import construct
 from .model.diversify import diversify
+from .model.repair import repair
 from .rules import resolve_rules
 
 POLL_SECONDS = 0.15
+MOST_POSSIBLE_WORK = 0.2  # the least deterministic time worth asking how many lines are possible
 
 
 @dataclass
@@ -50,7 +56,7 @@ class Stopped(Exception):
 
 
 def solve(instance: Instance, request: Request,
-          should_stop: Callable[[], bool] | None = None) -> SolveResult:
+          should_stop: Callable[[], bool] | None = None, work: float | None = None) -> SolveResult:
     """Solve ``request`` on ``instance``. ``should_stop`` is polled while CP-SAT
     runs and between phases; when it returns true, or raises, the solve stops
     (``Stopped``, or the raised exception, after the search has stopped)."""
@@ -60,44 +66,57 @@ def solve(instance: Instance, request: Request,
     base = {"lines_requested": n, "seed": request.seed, "num_workers": request.num_workers,
             "ruleset": rules.as_dict()}
 
+    search = _Search(should_stop, request.max_seconds * cpsat.WORK_PER_SECOND if work is None else work)
     blocking = explain.structure_reasons(instance, rules, n) + explain.staffing_reasons(instance, n)
     if blocking:
-        return _infeasible(base, 0, "The request breaks rules before any post is placed.", blocking, clock)
+        return _infeasible(base, 0, "The request breaks rules before any post is placed.", blocking, clock,
+                           search)
 
     arithmetic = explain.capacity_reasons(instance, rules, n)
     leave = plan_leave(instance, n, clock.left(request.max_seconds), request.seed)
+    if not leave.reproducible:
+        search.clock_stopped.append("leave_arithmetic")
     if len(leave.options) < n:
         arithmetic.append(explain.Reason(
             "LEAVE_MAX_CONCURRENT",
             f"only {len(leave.options)} lines can take their leave with at most "
             f"{instance.leave.max_concurrent} lines on leave in any week", len(leave.options)))
     bound = min([n] + [r.lines_possible for r in arithmetic])
+    unstaffed = explain.staffing_reasons(instance, bound, possible=True) if bound < n else []
+    if unstaffed:  # fewer lines would not staff the posts either
+        return _infeasible(base | {"lines_possible": 0}, 0,
+                           f"No lines are possible: at most {bound} lines meet the rules below, "
+                           "too few to staff the posts.", arithmetic + unstaffed, clock, search)
     if bound < n and not request.allow_partial:
-        possible, upper = _most_possible(instance, request, clock, should_stop)
+        possible, upper = _most_possible(instance, request, clock, search)
         upper = bound if upper is None else min(upper, bound)
         return _infeasible(base | {"lines_possible": possible}, upper,
                            f"At most {upper} of the {n} lines requested are possible"
-                           + (" (proven)." if possible == upper else "."), arithmetic, clock)
+                           + (" (proven)." if possible == upper else "."), arithmetic, clock, search)
 
     highest_pin = max((pin.line for pin in instance.pins), default=0)
     if highest_pin > bound:
         return _infeasible(base, bound, f"Line {highest_pin} is pinned, but at most {bound} lines are possible.",
-                           arithmetic, clock)
-    search = _Search(should_stop)
+                           arithmetic, clock, search)
     lm, stages, built, lines_upper_bound = _search_lines(instance, rules, request, bound, highest_pin,
                                                          clock, search)
     base["model"] = {"variables": len(lm.model.proto.variables),
                      "constraints": len(lm.model.proto.constraints)}
     if built is None:
         if stages.last_status == cp_model.INFEASIBLE:
-            conflicts = explain.conflicting_rules(instance, rules, n, clock.left(request.max_seconds), search)
-            summary = (f"No set of {n} lines meets every rule together, though capacity arithmetic allows them"
-                       + (": these rules conflict, and each is needed for the conflict." if conflicts else "."))
-            possible, upper = _most_possible(instance, request, clock, should_stop)
-            return _infeasible(base | stages.report() | {"lines_possible": possible},
-                               n - 1 if upper is None else min(upper, n - 1), summary,
-                               arithmetic + (conflicts or []), clock)
-        return SolveResult("FAILED", metrics=base | stages.report() | clock.report(),
+            conflicts = explain.conflicting_rules(instance, rules, bound, clock.left(request.max_seconds), search)
+            because = ": these rules conflict, and each is needed for the conflict." if conflicts else "."
+            if request.allow_partial:  # proven for every count arithmetic allows
+                possible = upper = 0
+                summary = f"No set of up to {bound} lines meets every rule together" + because
+            else:
+                possible, upper = _most_possible(instance, request, clock, search)
+                upper = n - 1 if upper is None else min(upper, n - 1)
+                summary = f"No set of {n} lines meets every rule together, though capacity arithmetic allows them" \
+                    + because
+            return _infeasible(base | stages.report() | {"lines_possible": possible}, upper, summary,
+                               arithmetic + (conflicts or []), clock, search)
+        return SolveResult("FAILED", metrics=base | stages.report() | search.report() | clock.report(),
                            error=f"no solution found within max_seconds={request.max_seconds:g}; "
                                  "the request may still be feasible: allow more time")
     lm.model.add(lm.lines_built == built)
@@ -113,15 +132,17 @@ def solve(instance: Instance, request: Request,
                 lm.model.add(duplicates <= found)
     spread = lm.add_spread(built)
     if spread is not None:
-        # a bounded, single-worker effort: the same seed must give the same lines
+        # a small fixed budget of deterministic time: it rarely proves, and more buys little
         found = stages.run("mean_distance", spread, maximize=False, sort_hint=True, effort=3.0)
         if found is not None:
             lm.model.add(spread <= found)
-    frozen = {(pin.line - 1, pin.term) for pin in instance.pins}
+    frozen = _pinned_cells(instance)
     # patience ends the search (same seed, same lines); the time cap is a safety net
-    diverse = diversify(instance, rules, stages.best, frozen, clock.left(request.max_seconds) * 0.75,
-                        request.seed, stopped=lambda: bool(should_stop and should_stop()))
+    diverse, finished = diversify(instance, rules, stages.best, frozen, clock.left(request.max_seconds) * 0.75,
+                                  request.seed, stopped=lambda: bool(should_stop and should_stop()))
     search.checkpoint()
+    if not finished:
+        search.clock_stopped.append("diversity")
     if diverse is not None:
         stages.confirm("diversity", diverse)
     if instance.affinity:
@@ -135,10 +156,12 @@ def solve(instance: Instance, request: Request,
     posts = instance.positions
     solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
     leave = plan_leave(instance, len(solved), clock.left(request.max_seconds), request.seed)
+    if not leave.reproducible:
+        search.clock_stopped.append("leave")
     lines = _number_lines(instance, solved, leave.options)
     clock.mark("leave")
     report = metrics.line_metrics(instance, [(line.posts, line.leave.blocks) for line in lines])
-    result_metrics = base | stages.report() | report | clock.report() | {
+    result_metrics = base | stages.report() | search.report() | report | clock.report() | {
         "lines_built": len(lines), "lines_upper_bound": lines_upper_bound,
         "leave_peak_weekly": leave.peak}
     reasons = arithmetic if len(lines) < n else []
@@ -160,7 +183,8 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     impossible, or takes half the time, does it maximise over fewer.
     """
     statuses: dict[str, str] = {}
-    start = construct(instance, rules, bound, request.seed)
+    start = repair(instance, rules, construct(instance, rules, bound, request.seed), _pinned_cells(instance),
+                   request.seed)
     search.checkpoint()
     if request.allow_partial:
         lm = build_model(instance, rules, bound, allow_partial=False)
@@ -188,6 +212,11 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     return lm, stages, found, min(bound, stages.best_bound)
 
 
+def _pinned_cells(instance: Instance) -> set[tuple[int, int]]:
+    """(line index, term) of every pinned placement."""
+    return {(pin.line - 1, pin.term) for pin in instance.pins}
+
+
 def _smallest_distance(assignment: dict[int, list]) -> int:
     built = [line for line in assignment.values() if line[0] is not None]
     return min((sum(a != b for a, b in zip(x, y)) for i, x in enumerate(built) for y in built[i + 1:]),
@@ -199,21 +228,25 @@ def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
     return len(built) - len(set(built))
 
 
-def _most_possible(instance: Instance, request: Request, clock: "_Clock", should_stop):
+def _most_possible(instance: Instance, request: Request, clock: "_Clock", search: "_Search"):
     """(lines built, proven upper bound) for the same request with allow_partial, in the time left.
 
     So an INFEASIBLE answer still says how many lines are possible."""
-    left = clock.left(request.max_seconds)
-    if request.allow_partial or left < 0.5:
+    if request.allow_partial or search.work_left < MOST_POSSIBLE_WORK:
         return None, None
-    partial = solve(instance, replace(request, allow_partial=True, max_seconds=left), should_stop)
+    left = max(clock.left(request.max_seconds), 0.001)
+    partial = solve(instance, replace(request, allow_partial=True, max_seconds=left), search.should_stop,
+                    search.work_left)
+    search.work_left = 0.0  # spent by the partial solve
+    if not partial.metrics.get("reproducible", True):
+        search.clock_stopped.append("lines_possible")
     built = partial.metrics.get("lines_built") if partial.status == "COMPLETED" else None
     return built, partial.metrics.get("lines_upper_bound")
 
 
-def _infeasible(base: dict, bound: int, summary: str, reasons, clock) -> SolveResult:
-    return SolveResult("INFEASIBLE", metrics=base | clock.report() | {"lines_built": 0,
-                                                                       "lines_upper_bound": bound},
+def _infeasible(base: dict, bound: int, summary: str, reasons, clock, search) -> SolveResult:
+    return SolveResult("INFEASIBLE", metrics=base | search.report() | clock.report() | {
+                           "lines_built": 0, "lines_upper_bound": bound},
                        explanation=explain.explanation(summary, reasons))
 
 
@@ -290,11 +323,12 @@ class _Stages:
         """Take a constructed assignment as the solution if the model accepts it as it is."""
         if not start:
             return False
-        self.best = dict(enumerate(start))
+        start = dict(enumerate(start))
+        self.best = start
         accepted = self.run("construct", None, maximize=True, sort_hint=True, fixed=True) is not None
         if not accepted:
             self.best = None  # still a hint for the search that follows
-            self.start = dict(enumerate(start))
+            self.start = start
         return accepted
 
     def run(self, name: str, objective, maximize: bool, sort_hint: bool = False,
@@ -303,6 +337,7 @@ class _Stages:
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
         if left <= 0:
+            self.search.clock_stopped.append(name)
             return None
         if self.best is not None:
             self.lm.hint(self.best, sort_hint)
@@ -311,22 +346,19 @@ class _Stages:
         model.clear_objective()
         if objective is not None:
             (model.maximize if maximize else model.minimize)(objective)
-        solver = cp_model.CpSolver()
+        if fixed:
+            solver = cpsat.solver(self.request.seed, left, None)
+        else:  # ``effort``: a small fixed budget, whatever the time left
+            work = effort if effort is not None else self.search.work_left * self.share
+            solver = cpsat.solver(self.request.seed, left, work, self.request.num_workers)
         params = solver.parameters
-        params.max_time_in_seconds = left * self.share
-        params.num_workers = self.request.num_workers
-        params.random_seed = self.request.seed
-        params.catch_sigint_signal = False  # CP-SAT must not take over the backend's SIGINT
         params.fix_variables_to_their_hinted_value = fixed
-        if effort is not None:  # deterministic: one worker, a budget in deterministic time
-            params.num_workers = 1
-            params.max_deterministic_time = effort
         if fixed:  # only checking a complete assignment: nothing to presolve, search or relax
             params.cp_model_presolve = False
             params.symmetry_level = 0
             params.linearization_level = 0
         callback = _FirstSolution(self.clock)
-        status = self.search.run(solver, model, callback)
+        status = self.search.run(name, solver, model, callback)
         self.clock.mark(name)
         self.last_status = status
         self.statuses[name] = solver.status_name(status)
@@ -388,16 +420,26 @@ def solve_polled(instance: Instance, request: Request, poll: Callable[[], bool],
 
 @dataclass
 class _Search:
-    """How CP-SAT runs: in a thread, while this thread polls ``should_stop``."""
+    """How CP-SAT runs: in a thread, while this thread polls ``should_stop``; and what the
+    searches have spent of their deterministic budget, and whether they can be repeated."""
 
     should_stop: Callable[[], bool] | None
+    work_left: float = 0.0  # deterministic time, shared by the stages in turn
+    clock_stopped: list[str] = field(default_factory=list)  # phases the wall clock cut short
+    parallel: bool = False  # some search ran on racing workers
+
+    def report(self) -> dict:
+        out = {"reproducible": not self.clock_stopped and not self.parallel}
+        if self.clock_stopped:
+            out["stopped_by_clock"] = self.clock_stopped
+        return out
 
     def checkpoint(self) -> None:
         """Between phases in pure Python, the same question the poll asks."""
         if self.should_stop is not None and self.should_stop():
             raise Stopped("the solve was asked to stop")
 
-    def run(self, solver: cp_model.CpSolver, model: cp_model.CpModel, callback) -> int:
+    def run(self, name: str, solver: cp_model.CpSolver, model: cp_model.CpModel, callback) -> int:
         outcome: dict = {}
 
         def target():
@@ -414,4 +456,9 @@ class _Search:
             solver.stop_search()
             worker.join()
             raise
-        return outcome["status"]
+        status = outcome["status"]
+        self.work_left = max(self.work_left - solver.deterministic_time, 0.0)
+        if cpsat.stopped_by_clock(solver, status):
+            self.clock_stopped.append(name)
+        self.parallel |= solver.parameters.num_workers > 1
+        return status

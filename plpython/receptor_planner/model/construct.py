@@ -30,7 +30,7 @@ def construct(instance: Instance, rules: Rules, n_lines: int, seed: int) -> list
     keys = {post.key: p for p, post in enumerate(instance.positions)}
     pinned = {(pin.line - 1, pin.term): keys[pin.position] for pin in instance.pins}
     lines: list[list[int]] = [[] for _ in range(n_lines)]
-    limits = _Limits(instance, rules)
+    limits = LineLimits(instance, rules)
     states = [limits.empty() for _ in range(n_lines)]
     for t in range(1, instance.n_terms + 1):
         places = _places(instance, t)
@@ -86,7 +86,7 @@ class _Line:
         self.missing = set(categories)
 
 
-class _Limits:
+class LineLimits:
     """The line rules, read as the cost of adding one post to a partial line."""
 
     def __init__(self, instance: Instance, rules: Rules):
@@ -120,6 +120,14 @@ class _Limits:
         for flag in line.flags:
             line.flags[flag] += getattr(post, flag)
         line.missing -= set(post.categories)
+
+    def breaks(self, posts) -> int:
+        """How many line rules a whole line (a post per term) breaks: 0 when it is valid."""
+        line, count = self.empty(), 0
+        for t, p in enumerate(posts, start=1):
+            count += self.cost(line, t, int(p)) // BREAKS
+            self.add(line, t, int(p))
+        return count
 
     def cost(self, line: _Line, t: int, p: int) -> int:
         if p in line.held:

@@ -18,27 +18,29 @@ import numpy as np
 
 from ..instance import Instance
 from ..rules import Rules
-from .construct import BREAKS, _Limits
+from .construct import LineLimits
 
 
 PATIENCE = 3000  # tries without a gain before the search stops
 
 
 def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], frozen: set[tuple[int, int]],
-              seconds: float, seed: int, stopped=lambda: False) -> dict[int, list[int]] | None:
-    """A copy of ``lines`` with a larger smallest distance (or fewer closest pairs); None if no better.
+              seconds: float, seed: int, stopped=lambda: False) -> tuple[dict[int, list[int]] | None, bool]:
+    """(a copy of ``lines`` with a larger smallest distance or fewer closest pairs, or None if
+    none is better; whether the search ran to its end).
 
     ``frozen`` holds the (line, term) cells that must not move (pins). The search stops after
     PATIENCE tries without a gain, so a seed gives the same result; ``seconds`` is only a safety
-    cap for very large services; ``stopped`` ends it early (a cancel)."""
+    cap for very large services (the result then is not reproducible); ``stopped`` ends it
+    early (a cancel)."""
     ids = sorted(l for l, posts in lines.items() if posts and posts[0] is not None)
     if len(ids) < 3:
-        return None
+        return None, True
     grid = np.array([lines[l] for l in ids])
     n, n_terms = grid.shape
     distance = (grid[:, None, :] != grid[None, :, :]).sum(axis=2)
     np.fill_diagonal(distance, n_terms + 1)
-    limits = _Limits(instance, rules)
+    limits = LineLimits(instance, rules)
     rng = random.Random(seed)
     frozen_rows = {(ids.index(l), t) for l, t in frozen if l in ids}
 
@@ -50,10 +52,14 @@ def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], fro
     start = best
     deadline = time.monotonic() + seconds
     idle = 0
-    while idle < PATIENCE and time.monotonic() < deadline and best[0] < n_terms:
+    finished = True
+    while idle < PATIENCE and best[0] < n_terms:
+        if time.monotonic() >= deadline:
+            finished = False
+            break
         idle += 1
         if idle % 100 == 0 and stopped():
-            return None
+            return None, False
         close = np.argwhere(distance == best[0])
         a, b = close[rng.randrange(len(close))]
         a = int(a if rng.random() < 0.5 else b)
@@ -65,7 +71,7 @@ def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], fro
         if grid[c, t] == grid[a, t] or (c, t + 1) in frozen_rows:
             continue
         grid[a, t], grid[c, t] = grid[c, t], grid[a, t]
-        if _valid(limits, grid[a]) and _valid(limits, grid[c]):
+        if limits.breaks(grid[a]) == 0 and limits.breaks(grid[c]) == 0:
             trial = distance.copy()
             for row in (a, c):
                 trial[row, :] = trial[:, row] = (grid != grid[row]).sum(axis=1)
@@ -77,15 +83,5 @@ def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], fro
                 continue
         grid[a, t], grid[c, t] = grid[c, t], grid[a, t]  # undo
     if best <= start:
-        return None
-    return {**lines, **{l: [int(p) for p in grid[i]] for i, l in enumerate(ids)}}
-
-
-def _valid(limits: _Limits, posts) -> bool:
-    """Every rule of the line holds: adding each post in turn breaks nothing."""
-    line = limits.empty()
-    for t, p in enumerate(posts, start=1):
-        if limits.cost(line, t, int(p)) >= BREAKS:
-            return False
-        limits.add(line, t, int(p))
-    return True
+        return None, finished
+    return {**lines, **{l: [int(p) for p in grid[i]] for i, l in enumerate(ids)}}, finished
