@@ -254,3 +254,20 @@ def test_a_planner_run_cannot_use_another_orgs_affinity_profile(conn, rural):
                        match=r"^allocation_planner_runs.affinity_profile_id: no affinity profile"):
         conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines, affinity_profile_id) "
                      "values (%s, 1, %s)", [allocation_run, foreign])
+
+
+def test_two_backends_solving_the_same_request_write_the_same_lines(pg_url, conn):
+    # a loose rural service whose constructed start the model refuses, so CP-SAT searches; each
+    # backend has its own Python interpreter (and string hash seed)
+    doc = generate("rural", seed=1, tight=False)
+    allocation_run = import_doc(conn, doc)
+    written = []
+    for _ in range(2):
+        with psycopg.connect(pg_url, autocommit=True) as backend:
+            run_id = new_run(backend, allocation_run, _lines(doc), ("VIC_PGY1", "MAX_1_RURAL"),
+                             allow_partial=True, seed=7)
+            assert solve(backend, run_id)["status"] == "COMPLETED"
+            metrics = run_row(backend, run_id)["meta"]["metrics"]
+        assert metrics["reproducible"] is True and "lines" in metrics["solver_status"]
+        written.append(assert_checked(conn, allocation_run)["lines"])
+    assert written[0] == written[1]
