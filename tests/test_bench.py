@@ -74,3 +74,14 @@ def test_percentile_is_nearest_rank():
     values = [float(v) for v in range(1, 21)]
     assert bench.percentile(values, 0.95) == 19.0
     assert bench.percentile(values, 0.5) == 10.0
+
+
+def test_a_reproducibility_row_checks_the_lines_and_fingerprints_them():
+    first, second = (bench.reproduce("rural", impossible=False, workers=1, seconds=20) for _ in range(2))
+    assert first["violations"] == 0 and first["status"] == "COMPLETED"
+    assert first["built"] == first["bound"] > 0
+    assert first["reproducible"] is True
+    assert first["fingerprint"] == second["fingerprint"]
+    text = bench.reproducibility_report({"rows": [{"size": "rural", "case": "loose", "workers": 1,
+                                                   "runs": [first, second]}], "seconds": 20})
+    assert "| rural | loose | 1 | COMPLETED |" in text and "**no**" not in text

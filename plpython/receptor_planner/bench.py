@@ -16,6 +16,10 @@ baseline measured in the same run:
    (a planner by hand), and the straightforward CP-SAT model of
    ``shared/solver-notes.md``; every solve in a fresh process so its peak
    memory is its own, every result through the independent checker.
+4. Reproducibility on loose services, as many lines as possible: this
+   solver as shipped (one CP-SAT worker, a deterministic budget) twice, each
+   in a fresh process, beside the same with two racing workers (the
+   baseline: CP-SAT's parallel portfolio).
 
 Sections 1 and 2 use a throwaway cluster (``LocalCluster`` in a temporary
 folder) with the pg_cron schedule on; it is stopped and removed at the end.
@@ -23,6 +27,7 @@ folder) with the pg_cron schedule on; it is stopped and removed at the end.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import json
 import math
@@ -66,6 +71,12 @@ INSERT_GAP = (0.5, 3.0)  # seconds between inserts, uniform
 INSERT_SEED = 0
 LATENCY_TARGET = 2.0  # the issue: a new run starts within 2 s of its insert (p95)
 TINY = ("rural", 0)
+# section 4
+LOOSE_CASES = (("loose", False), ("loose, short of category D", True))  # (service, impossible)
+LOOSE_SEED = 1
+LOOSE_RULES = ["VIC_PGY1", "MAX_1_RURAL"]
+LOOSE_WORKERS = (1, 2)  # as shipped; the racing baseline
+LOOSE_RUNS = 2
 # section 2
 PGBENCH = Path(os.environ.get("PLANNER_PG_BIN", "/usr/lib/postgresql/15/bin")) / "pgbench"
 PGBENCH_SECONDS = 15
@@ -484,6 +495,60 @@ def solver_section(sizes: list[str], seconds: float, say) -> dict:
     return {"rows": rows, "idle_mib": in_fresh_process(idle_process_mib, timeout=120), "seconds": seconds}
 
 
+# ================================================================ section 4: the same lines again
+
+def reproduce(size: str, impossible: bool, workers: int, seconds: float) -> dict:
+    """One allow_partial solve of a loose service: a fingerprint of its lines and how it went."""
+    from .solution import to_document
+    from .solve import solve
+
+    doc = generate(size, LOOSE_SEED, tight=False, impossible=impossible)
+    instance = parse_instance(doc)
+    request = parse_request({"n_job_lines": instance.default_lines(), "constraints": LOOSE_RULES,
+                             "allow_partial": True, "max_seconds": seconds, "seed": SOLVER_SEED,
+                             "num_workers": workers}, instance.cohort, instance.n_terms)
+    started = time.monotonic()
+    result = solve(instance, request)
+    total = time.monotonic() - started
+    document = to_document(instance, request, result)
+    m = result.metrics
+    statuses = m.get("solver_status") or {}
+    return {"status": result.status, "n": request.n_job_lines, "built": len(result.lines),
+            "bound": m.get("lines_upper_bound"), "violations": len(check(doc, document)),
+            "construct": statuses.get("construct"),
+            "searches": [k for k in statuses if k not in ("construct", "diversity")],
+            "reproducible": m.get("reproducible"), "hamming_min": m.get("hamming_min"),
+            "fingerprint": hashlib.sha256(json.dumps(document["lines"]).encode()).hexdigest()[:12],
+            "total_seconds": round(total, 3),
+            "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def reproducibility_section(sizes: list[str], seconds: float, say) -> dict:
+    """Section 4: each loose case solved LOOSE_RUNS times per worker count, each in its own process."""
+    rows = []
+    for size in sizes:
+        for case, impossible in LOOSE_CASES:
+            for workers in LOOSE_WORKERS:
+                say(f"reproducibility: {size}, {case}, {workers} worker(s) ...")
+                runs = []
+                for run in range(LOOSE_RUNS):
+                    # every run after the first beside a busy core, as under a database's load
+                    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if run else None
+                    try:
+                        runs.append(in_fresh_process(reproduce, size, impossible, workers, seconds,
+                                                     timeout=seconds + 600))
+                    except (RuntimeError, TimeoutError) as e:
+                        runs.append({"status": "ERROR", "note": str(e)})
+                    finally:
+                        if busy:
+                            busy.kill()
+                            busy.wait()
+                say("  " + ", ".join(f"{r.get('status')} {r.get('built')} lines {r.get('fingerprint')} "
+                                     f"{r.get('total_seconds')} s" for r in runs))
+                rows.append({"size": size, "case": case, "workers": workers, "runs": runs})
+    return {"rows": rows, "seconds": seconds}
+
+
 # ================================================================ the throwaway cluster
 
 class Bench:
@@ -873,7 +938,7 @@ def sharing_section(bench: Bench, seconds: float, say) -> dict:
 # ================================================================ the report
 
 def report(facts: dict, when: dt.datetime, queue: dict | None, sharing: dict | None, solver: dict | None,
-           took: float) -> str:
+           again: dict | None, took: float) -> str:
     """The whole markdown report."""
     parts = [
         "# Receptor Planner benchmark",
@@ -898,6 +963,8 @@ def report(facts: dict, when: dt.datetime, queue: dict | None, sharing: dict | N
         parts += ["", sharing_report(sharing)]
     if solver:
         parts += ["", solver_report(solver)]
+    if again:
+        parts += ["", reproducibility_report(again)]
     return "\n".join(parts) + "\n"
 
 
@@ -1119,6 +1186,38 @@ def solver_report(s: dict) -> str:
     ])
 
 
+def reproducibility_report(r: dict) -> str:
+    rows = []
+    for row in r["rows"]:
+        runs = row["runs"]
+        first = runs[0]
+        same = len({run.get("fingerprint") for run in runs}) == 1 and "fingerprint" in first
+        rows.append([row["size"], row["case"], row["workers"], first.get("status"),
+                     f"{first.get('built')} / {first.get('n')} / {first.get('bound')}",
+                     " / ".join(str(run.get("violations")) for run in runs), first.get("construct"),
+                     ", ".join(first.get("searches") or []) or None, first.get("reproducible"),
+                     "yes" if same else "**no**", first.get("hamming_min"),
+                     " / ".join(_seconds(run.get("total_seconds")) or "—" for run in runs),
+                     max((run.get("peak_mib") or 0) for run in runs) or None])
+    return "\n".join([
+        "## 4. The same lines again: loose services, as many lines as possible",
+        "",
+        f"`generator.generate(size, {LOOSE_SEED}, tight=False)` (spare places; \"short of category D\" also "
+        "withdraws category D until too few places are left for every line), "
+        f"{' + '.join(LOOSE_RULES)}, allow_partial, max_seconds {r['seconds']:g}, solver seed {SOLVER_SEED}. "
+        f"Each configuration solves {LOOSE_RUNS} times, each in a fresh process (its own string hash seed), the "
+        "first on a quiet machine and the others beside a process that keeps one core busy; the "
+        "lines are compared by a hash of the solution document's lines. One worker is the solver as shipped; "
+        "two racing workers (CP-SAT's parallel portfolio) are the baseline. \"reproducible\" is the solver's "
+        "own `metrics.reproducible`; the searches are the CP-SAT stages that ran besides checking the "
+        "constructed start.",
+        "",
+        table(["size", "service", "CP-SAT workers", "status", "lines built / requested / proven bound",
+               "checker violations (each run)", "constructed start", "CP-SAT searches", "reproducible",
+               "same lines in every run", "Hamming min", "total s (each run)", "peak RSS (MiB)"], rows),
+    ])
+
+
 def _speed_rows(rows: list[dict]) -> list[list]:
     """Per instance, each method's time to its first complete solution, and the ratio of the two models."""
     by_instance: dict[tuple[str, int], dict[str, dict]] = {}
@@ -1137,7 +1236,7 @@ def _speed_rows(rows: list[dict]) -> list[list]:
 
 def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | None = None) -> int:
     """Run the sections (default all), write the report to ``out``; 0 when every section ran."""
-    sections = sections or {1, 2, 3}
+    sections = sections or {1, 2, 3, 4}
     began, when = time.monotonic(), dt.datetime.now(dt.timezone.utc)
 
     def say(text: str) -> None:
@@ -1145,7 +1244,7 @@ def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | 
 
     facts = machine()
     say(f"machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB, load {facts['load']}")
-    queue = sharing = solver = None
+    queue = sharing = solver = again = None
     failed = []
     if sections & {1, 2}:
         bench = Bench(say)
@@ -1165,7 +1264,9 @@ def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | 
             say("throwaway cluster stopped and removed")
     if 3 in sections:
         solver = solver_section(sizes, seconds, say)
-    text = report(facts, when, queue, sharing, solver, time.monotonic() - began)
+    if 4 in sections:
+        again = reproducibility_section(sizes, seconds, say)
+    text = report(facts, when, queue, sharing, solver, again, time.monotonic() - began)
     if failed:
         text += "\n## Problems\n\n" + "\n".join(f"* {name}: {error}" for name, error in failed) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
