@@ -310,21 +310,25 @@ def solve_run(plpy, run_id) -> dict:
     write_started = time.monotonic()
     try:
         with plpy.subtransaction():
-            outcome = _finish(plpy, run, "COMPLETED", metadata)  # fences and locks the row first
-            if outcome is None:
+            # lock the row, fenced, before writing; then one update, so Realtime sees one COMPLETED
+            if not _execute(plpy, "select 1 from public.allocation_planner_runs "
+                                  "where id = $1 and status = $2 and attempt = $3 for update",
+                            ["uuid", "text", "int"], [run["id"], run["status"], run["attempt"]]).nrows():
                 raise _Fenced()
             _replace_lines(plpy, run["allocation_run"], run["org_id"], document["lines"],
                            written_by=run["id"], replaced_by=run["id"])
+            timings["write"] = round(time.monotonic() - write_started, 3)
+            outcome = _finish(plpy, run, "COMPLETED", metadata)
+            if outcome is None:  # cannot happen while the row is locked; never write unfenced lines
+                raise _Fenced()
     except _Fenced:
         return _fenced_outcome(plpy, run_id)
     except plpy.spiexceptions.QueryCanceled:
         raise
     except plpy.SPIError as e:
+        timings.pop("write", None)
         return _finish(plpy, run, "FAILED", metadata, error=f"writing the job lines failed: {e}",
                        traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
-    timings["write"] = round(time.monotonic() - write_started, 3)
-    _execute(plpy, "update public.allocation_planner_runs set result_metadata = $2 where id = $1",
-             ["uuid", "jsonb"], [run_id, json.dumps(metadata)])
     return outcome | {"metrics": result.metrics}
 
 
