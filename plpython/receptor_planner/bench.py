@@ -952,10 +952,9 @@ def report(facts: dict, when: dt.datetime, queue: dict | None, sharing: dict | N
             ["OR-Tools", facts["ortools"]], ["Python", facts["python"]], ["code measured", facts["source"]],
             ["load average at the start (1, 5, 15 min)", facts["load"]]]),
         "",
-        "**The machine was shared**: other engineers ran test suites (their own PostgreSQL servers and "
-        "CP-SAT solves) on these 2 cores during this run, so every timing below carries their load; the "
-        "load average is noted beside each measurement. Compare the columns of one table (measured in "
-        "the same minutes) rather than absolute numbers.",
+        "Every timing carries whatever else ran on the machine: the load average at the start and beside "
+        "each measurement says how busy it was. Compare the columns of one table (measured in the same "
+        "minutes) rather than absolute numbers.",
     ]
     if queue:
         parts += ["", queue_report(queue)]
