@@ -441,3 +441,15 @@ def test_too_few_lines_to_staff_the_posts_is_infeasible_with_the_reason():
     reasons = solution["explanation"]["reasons"]
     assert reasons[0]["rule"] == "CATEGORIES" and reasons[0]["lines_possible"] == places
     assert any(r["rule"] == "MIN_FILL" and f"only {places} lines are possible" in r["message"] for r in reasons)
+
+
+def test_the_smallest_distance_is_reported_with_its_upper_bound():
+    from receptor_planner.generator import generate
+
+    # a metropolitan service has more lines than posts in every term: two lines share a post somewhere
+    metro = solve_checked(generate("metropolitan", seed=0), _planted_lines("metropolitan", 0), ["VIC_PGY1"])
+    assert metro["metrics"]["hamming_min_upper_bound"] == 4
+    assert metro["metrics"]["hamming_min"] == 4  # reached: proven the largest possible
+    # two lines, four posts a term: they can differ everywhere, and do
+    spread = solve_checked(instance([post(k, capacity=2) for k in "ABCD"], term_weeks=(26, 26)), 2)
+    assert spread["metrics"]["hamming_min_upper_bound"] == spread["metrics"]["hamming_min"] == 2

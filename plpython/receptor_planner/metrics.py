@@ -17,6 +17,7 @@ def line_metrics(instance: Instance, lines: list[tuple[tuple[str, ...], tuple[tu
     return {
         "duplicate_lines": len(posts) - len(set(posts)),
         **hamming(posts),
+        "hamming_min_upper_bound": hamming_min_upper_bound(instance, len(posts)),
         **unfilled(instance, posts),
         "leave_first_half_share": _first_half_share(instance, [b for _, b in lines]),
         "affinity_total": affinity_total(instance, posts),
@@ -42,6 +43,17 @@ def hamming(posts: list[tuple[str, ...]]) -> dict:
         return {"hamming_min": None, "hamming_mean": None}
     distances = [sum(a != b for a, b in zip(x, y)) for x, y in combinations(posts, 2)]
     return {"hamming_min": min(distances), "hamming_mean": round(sum(distances) / len(distances), 3)}
+
+
+def hamming_min_upper_bound(instance: Instance, n_lines: int) -> int | None:
+    """No two lines can differ in more terms than there are; one fewer when some term offers fewer
+    posts than there are lines, for then two lines share a post in it. A smallest distance equal to
+    this bound is proven the largest possible."""
+    if n_lines < 2:
+        return None
+    posts_offered = [sum(1 for p in instance.positions if p.offered(t) and p.capacity[t - 1] > 0)
+                     for t in range(1, instance.n_terms + 1)]
+    return instance.n_terms - (1 if any(n_lines > offered for offered in posts_offered) else 0)
 
 
 def unfilled(instance: Instance, posts: list[tuple[str, ...]]) -> dict:
