@@ -35,6 +35,7 @@ def test_solve_then_check(files):
     done = planner("solve", str(instance), "--constraints", "VIC_PGY1", "--seed", "3", "-o", str(solution))
     assert done.returncode == 0, done.stderr
     assert "status: COMPLETED" in done.stderr
+    assert "reproducible: yes" in done.stderr
     document = json.loads(solution.read_text())
     assert document["metrics"]["lines_built"] == document["metrics"]["lines_requested"]
     assert document["request"]["constraints"] == ["VIC_PGY1"]
@@ -42,6 +43,19 @@ def test_solve_then_check(files):
     checked = planner("check", str(solution), "--instance", str(instance))
     assert checked.returncode == 0, checked.stdout
     assert "0 violation(s)" in checked.stderr
+
+
+def test_the_summary_says_why_a_result_is_not_reproducible():
+    from receptor_planner.cli import summary
+
+    def said(**metrics) -> str:
+        return next(line for line in summary({"status": "COMPLETED", "metrics": metrics}).splitlines()
+                    if line.startswith("reproducible"))
+
+    assert said(reproducible=True).startswith("reproducible: yes")
+    assert said(reproducible=False, stopped_by_clock=["lines", "leave"]) == \
+        "reproducible: no (lines, leave cut short by the clock)"
+    assert said(reproducible=False) == "reproducible: no (racing CP-SAT workers)"
 
 
 def term_one_post(line: dict) -> str:

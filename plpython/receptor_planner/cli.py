@@ -283,6 +283,11 @@ def summary(document: dict, show_lines: int = 0) -> str:
            + (f"; proven upper bound {m['lines_upper_bound']}" if m.get("lines_upper_bound") is not None else "")]
     if m.get("solver_status"):
         out.append("solver: " + ", ".join(f"{k} {v}" for k, v in m["solver_status"].items()))
+    if "reproducible" in m:
+        out.append("reproducible: " + ("yes, the same request and seed give these lines again"
+                                       if m["reproducible"] else
+                                       "no (" + ", ".join(m.get("stopped_by_clock") or ["racing CP-SAT workers"])
+                                       + (" cut short by the clock)" if m.get("stopped_by_clock") else ")")))
     if "duplicate_lines" in m:
         out.append(f"quality: {m['duplicate_lines']} duplicate lines, Hamming distance min "
                    f"{m.get('hamming_min')} mean {m.get('hamming_mean')}, "
