@@ -180,7 +180,7 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     Arithmetic caps the count at ``bound``, so with allow_partial the search
     first asks for exactly ``bound`` lines (no slot may stay empty, which
     CP-SAT settles far faster than a maximisation); only when that is proven
-    impossible, or takes half the time, does it maximise over fewer.
+    impossible, or spends half the work budget, does it maximise over fewer.
     """
     statuses: dict[str, str] = {}
     start = repair(instance, rules, construct(instance, rules, bound, request.seed), _pinned_cells(instance),
@@ -229,7 +229,7 @@ def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
 
 
 def _most_possible(instance: Instance, request: Request, clock: "_Clock", search: "_Search"):
-    """(lines built, proven upper bound) for the same request with allow_partial, in the time left.
+    """(lines built, proven upper bound) for the same request with allow_partial, on the work left.
 
     So an INFEASIBLE answer still says how many lines are possible."""
     if request.allow_partial or search.work_left < MOST_POSSIBLE_WORK:
