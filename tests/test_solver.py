@@ -453,3 +453,35 @@ def test_the_smallest_distance_is_reported_with_its_upper_bound():
     # two lines, four posts a term: they can differ everywhere, and do
     spread = solve_checked(instance([post(k, capacity=2) for k in "ABCD"], term_weeks=(26, 26)), 2)
     assert spread["metrics"]["hamming_min_upper_bound"] == spread["metrics"]["hamming_min"] == 2
+
+
+def test_a_cancel_stops_the_model_build_and_the_construction_part_way():
+    from receptor_planner.generator import generate
+    from receptor_planner.instance import parse_instance
+    from receptor_planner.model import build_model
+    from receptor_planner.model.construct import construct
+    from receptor_planner.rules import resolve_rules
+    from receptor_planner.solve import Stopped
+
+    inst = parse_instance(generate("regional", seed=0))
+    rules, n = resolve_rules(["VIC_PGY1"], "PGY1"), inst.default_lines()
+    calls = []
+
+    def cancelled_at(k: int):
+        calls.clear()
+
+        def checkpoint():
+            calls.append(1)
+            if len(calls) == k:
+                raise Stopped("cancelled")
+        return checkpoint
+
+    with pytest.raises(Stopped):
+        build_model(inst, rules, n, allow_partial=False, checkpoint=cancelled_at(3))
+    assert len(calls) == 3  # it stopped at the third rule family, not at the end
+    with pytest.raises(Stopped):
+        construct(inst, rules, n, seed=0, checkpoint=cancelled_at(2))
+    assert len(calls) == 2
+    # and without a cancel both run to the end, asking at every step
+    build_model(inst, rules, n, allow_partial=False, checkpoint=cancelled_at(0))
+    assert len(calls) > 3

@@ -183,11 +183,11 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
     impossible, or spends half the work budget, does it maximise over fewer.
     """
     statuses: dict[str, str] = {}
-    start = repair(instance, rules, construct(instance, rules, bound, request.seed), _pinned_cells(instance),
-                   request.seed)
+    start = repair(instance, rules, construct(instance, rules, bound, request.seed, search.checkpoint),
+                   _pinned_cells(instance), request.seed)
     search.checkpoint()
     if request.allow_partial:
-        lm = build_model(instance, rules, bound, allow_partial=False)
+        lm = build_model(instance, rules, bound, allow_partial=False, checkpoint=search.checkpoint)
         clock.mark("build")
         search.checkpoint()
         stages = _Stages(lm, request, clock, search, statuses, share=0.5)
@@ -197,7 +197,7 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
             bound -= 1
         if bound < max(highest_pin, 1):
             return lm, stages, None, bound
-    lm = build_model(instance, rules, bound, request.allow_partial)
+    lm = build_model(instance, rules, bound, request.allow_partial, checkpoint=search.checkpoint)
     lm.model.add(lm.lines_built >= highest_pin)  # numbering stays contiguous around pinned lines
     clock.mark("build")
     search.checkpoint()

@@ -52,19 +52,23 @@ class LinesModel:
 
 
 def build_model(instance: Instance, rules: Rules, n_lines: int, allow_partial: bool,
-                explain: bool = False) -> LinesModel:
-    """The line model; with ``explain``, every rule group hangs on a literal of ``guards``."""
+                explain: bool = False, checkpoint=lambda: None) -> LinesModel:
+    """The line model; with ``explain``, every rule group hangs on a literal of ``guards``.
+    ``checkpoint`` is called between rule families, so a cancel need not wait for the whole
+    build (seconds on a large service); it stops the build by raising."""
     model = cp_model.CpModel()
     guards = Guards(model) if explain else None
     guard = guards or unguarded
     pinned = sorted({pin.line - 1 for pin in instance.pins})
     v = create_variables(model, instance, n_lines, allow_partial, set(pinned))
+    checkpoint()
     structure.add_one_position_per_term(model, v)
     structure.add_no_repeat_position(model, v)
     structure.add_capacity(model, v)
     unfilled = structure.add_min_fill(model, v, guard)
     structure.add_pin(model, v, instance.pins, guard)
     for add_rule in accreditation.RULES:
+        checkpoint()
         add_rule(model, v, rules, guard)
     free = [l for l in v.lines if l not in pinned]
     symmetry.add_line_order(model, v, free)

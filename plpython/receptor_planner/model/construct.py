@@ -22,10 +22,12 @@ BREAKS = 10**5
 COVERS = 1_000
 
 
-def construct(instance: Instance, rules: Rules, n_lines: int, seed: int) -> list[list[int]] | None:
+def construct(instance: Instance, rules: Rules, n_lines: int, seed: int,
+              checkpoint=lambda: None) -> list[list[int]] | None:
     """Post index per term for each of ``n_lines`` lines, or None if some term lacks places.
 
-    Pinned placements are kept (line numbers are 1-based line indexes)."""
+    Pinned placements are kept (line numbers are 1-based line indexes). ``checkpoint`` is
+    called before each term's matching; it stops the construction by raising."""
     rng = random.Random(seed)
     keys = {post.key: p for p, post in enumerate(instance.positions)}
     pinned = {(pin.line - 1, pin.term): keys[pin.position] for pin in instance.pins}
@@ -33,6 +35,7 @@ def construct(instance: Instance, rules: Rules, n_lines: int, seed: int) -> list
     limits = LineLimits(instance, rules)
     states = [limits.empty() for _ in range(n_lines)]
     for t in range(1, instance.n_terms + 1):
+        checkpoint()
         places = _places(instance, t)
         if len(places) < n_lines:
             return None
