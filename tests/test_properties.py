@@ -1,5 +1,5 @@
 """Properties over random small instances: every result passes the checker and keeps its pins,
-and the same request and seed give the same lines."""
+and the same request and seed give the same lines, also when CP-SAT searches."""
 from __future__ import annotations
 
 import json
@@ -58,6 +58,15 @@ def test_every_result_passes_the_checker_and_keeps_its_pins(case):
     for pin in doc["pins"]:
         if solution["status"] == "COMPLETED":
             assert posts_of(solution, pin["line"])[pin["term"] - 1] == pin["position"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_request())
+def test_a_random_request_solved_twice_gives_the_same_lines(case):
+    doc, n, constraints = case
+    first, second = (solve_checked(doc, n, constraints, seconds=10, seed=3) for _ in range(2))
+    assert first["metrics"]["reproducible"] is True
+    assert json.dumps(first["lines"]) == json.dumps(second["lines"])
 
 
 def test_the_same_request_and_seed_give_the_same_lines():
