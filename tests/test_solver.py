@@ -450,6 +450,13 @@ def test_the_smallest_distance_is_reported_with_its_upper_bound():
     metro = solve_checked(generate("metropolitan", seed=0), _planted_lines("metropolitan", 0), ["VIC_PGY1"])
     assert metro["metrics"]["hamming_min_upper_bound"] == 4
     assert metro["metrics"]["hamming_min"] == 4  # reached: proven the largest possible
+    # a loose rural service where optimising the mean first left two lines sharing three of five
+    # terms: the smallest distance now comes first, and reaches its bound
+    loose = generate("rural", seed=1, tight=False)
+    from receptor_planner.instance import parse_instance
+
+    rural = solve_checked(loose, parse_instance(loose).default_lines(), ["VIC_PGY1", "MAX_1_RURAL"], seed=7)
+    assert rural["metrics"]["hamming_min"] == rural["metrics"]["hamming_min_upper_bound"] == 4
     # two lines, four posts a term: they can differ everywhere, and do
     spread = solve_checked(instance([post(k, capacity=2) for k in "ABCD"], term_weeks=(26, 26)), 2)
     assert spread["metrics"]["hamming_min_upper_bound"] == spread["metrics"]["hamming_min"] == 2

@@ -6,7 +6,7 @@ Stages, each warm-started from the one before and keeping its optimum:
 1. lines built (all of them, or as many as possible with allow_partial),
 2. unfilled places on excludable posts,
 3. duplicate lines,
-4. the mean pairwise distance, then the smallest (a local search), then affinity.
+4. the smallest pairwise distance, then the mean (see "Diversity" below), then affinity.
 
 Every search is stopped by a budget of deterministic time, not by the clock, so
 the same instance, request and seed give the same lines (``cpsat``).
@@ -130,21 +130,43 @@ def solve(instance: Instance, request: Request,
             found = stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
             if found is not None:
                 lm.model.add(duplicates <= found)
+    # Diversity: the smallest distance first, then the mean (domain.md). Same-term swaps (a local
+    # search) raise the smallest and keep the mean. If they stop short of the bound on a small
+    # service, CP-SAT maximises the smallest with an indicator per pair of lines and term, which
+    # then holds it while the mean is optimised. Otherwise the mean stage runs free and the swaps
+    # follow it; if they cannot win the smallest back, the lines from before the mean stage stay.
+    def raise_smallest() -> None:
+        # patience ends the search (same seed, same lines); the time cap is a safety net
+        diverse, finished = diversify(instance, rules, stages.best, _pinned_cells(instance),
+                                      clock.left(request.max_seconds) * 0.75, request.seed,
+                                      stopped=lambda: bool(should_stop and should_stop()))
+        search.checkpoint()
+        if not finished:
+            search.clock_stopped.append("diversity")
+        if diverse is not None:
+            stages.confirm("diversity", diverse)
+
+    upper = metrics.hamming_min_upper_bound(instance, built)
+    if upper is not None:
+        raise_smallest()
+        if _smallest_distance(stages.best) < upper:
+            smallest = lm.add_smallest_distance(upper)
+            if smallest is not None:
+                found = stages.run("smallest_distance", smallest, maximize=True, sort_hint=True)
+                if found is not None:
+                    lm.model.add(smallest >= found)
     spread = lm.add_spread(built)
     if spread is not None:
+        before, reached = (stages.best, stages.best_solver), _smallest_distance(stages.best)
         # a small fixed budget of deterministic time: it rarely proves, and more buys little
         found = stages.run("mean_distance", spread, maximize=False, sort_hint=True, effort=3.0)
         if found is not None:
-            lm.model.add(spread <= found)
-    frozen = _pinned_cells(instance)
-    # patience ends the search (same seed, same lines); the time cap is a safety net
-    diverse, finished = diversify(instance, rules, stages.best, frozen, clock.left(request.max_seconds) * 0.75,
-                                  request.seed, stopped=lambda: bool(should_stop and should_stop()))
-    search.checkpoint()
-    if not finished:
-        search.clock_stopped.append("diversity")
-    if diverse is not None:
-        stages.confirm("diversity", diverse)
+            raise_smallest()
+            if _smallest_distance(stages.best) < reached:
+                stages.best, stages.best_solver = before
+                stages.statuses["mean_distance"] = "KEPT_SMALLEST"
+            else:
+                lm.model.add(spread <= found)
     if instance.affinity:
         spread = _smallest_distance(stages.best)
         before = (stages.best, stages.best_solver)

@@ -26,6 +26,10 @@ class LinesModel:
         """Refine the line order for the duplicates stage (see symmetry.py)."""
         return symmetry.add_distinct_lines(self.model, self.v, self.free_lines)
 
+    def add_smallest_distance(self, upper: int) -> cp_model.IntVar | None:
+        """The smallest pairwise distance, to maximise up to ``upper``; None for many lines (see symmetry.py)."""
+        return symmetry.add_smallest_distance(self.model, self.v, upper)
+
     def add_spread(self, lines_built: int) -> cp_model.LinearExpr | None:
         """Pairs of lines sharing a post in a term, to minimise (see symmetry.py); None when fixed."""
         return symmetry.add_spread(self.model, self.v, lines_built)

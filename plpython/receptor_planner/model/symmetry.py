@@ -11,11 +11,14 @@ the previous solution sorted the same way.
 """
 from __future__ import annotations
 
+from itertools import combinations
+
 from ortools.sat.python import cp_model
 
 from .variables import Variables
 
 _MAX_KEY = 2**62
+MAX_PAIR_TERMS = 20_000  # pairs of lines x terms; beyond, the smallest distance is left to the local search
 
 
 def add_line_order(model: cp_model.CpModel, v: Variables, free_lines: list[int]) -> None:
@@ -93,3 +96,28 @@ def add_spread(model: cp_model.CpModel, v: Variables, lines_built: int) -> cp_mo
             model.add_element(count, [c * (c - 1) // 2 for c in range(high + 1)], shared)
             pairs.append(shared)
     return sum(pairs) if pairs else None
+
+
+def add_smallest_distance(model: cp_model.CpModel, v: Variables, upper: int) -> cp_model.IntVar | None:
+    """The smallest number of terms in which two lines differ, to maximise up to ``upper``
+    (a known bound, so reaching it proves the optimum).
+
+    One indicator per pair of lines and term says they share a post there; a
+    line that is not built holds no post, so it shares none. None when the
+    pairs are too many (about 90 lines of 5 terms): the local search of
+    diversify.py then raises the smallest distance alone.
+    """
+    terms = v.instance.n_terms
+    pairs = list(combinations(v.lines, 2))
+    if len(pairs) * terms > MAX_PAIR_TERMS:
+        return None
+    smallest = model.new_int_var(0, upper, "smallest_distance")
+    for a, b in pairs:
+        shared = []
+        for t in v.terms:
+            same = model.new_bool_var(f"same[{a},{b},{t}]")
+            for p, held_by_a in v.line_terms(a, t):
+                model.add(held_by_a + v.x[b, t, p] <= 1 + same)
+            shared.append(same)
+        model.add(sum(shared) <= terms - smallest)
+    return smallest
