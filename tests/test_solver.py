@@ -492,3 +492,13 @@ def test_a_cancel_stops_the_model_build_and_the_construction_part_way():
     # and without a cancel both run to the end, asking at every step
     build_model(inst, rules, n, allow_partial=False, checkpoint=cancelled_at(0))
     assert len(calls) > 3
+
+
+def test_a_phase_the_clock_cut_short_is_named_once():
+    from receptor_planner.solve import _Search
+
+    search = _Search(None)
+    assert search.report() == {"reproducible": True}
+    for phase in ("explain", "explain", "leave"):  # explain asks CP-SAT again after its deadline
+        search.cut_short(phase)
+    assert search.report() == {"reproducible": False, "stopped_by_clock": ["explain", "leave"]}

@@ -147,7 +147,7 @@ def conflicting_rules(instance: Instance, rules: Rules, n_lines: int, seconds: f
         """The core CP-SAT names when ``keys`` cannot all hold; [] when they can; None when unknown."""
         left = deadline - time.monotonic()
         if left <= 0:
-            search.clock_stopped.append("explain")
+            search.cut_short("explain")
             return None
         lm.model.clear_assumptions()
         lm.model.add_assumptions([groups[k] for k in keys])

@@ -75,7 +75,7 @@ def solve(instance: Instance, request: Request,
     arithmetic = explain.capacity_reasons(instance, rules, n)
     leave = plan_leave(instance, n, clock.left(request.max_seconds), request.seed)
     if not leave.reproducible:
-        search.clock_stopped.append("leave_arithmetic")
+        search.cut_short("leave_arithmetic")
     if len(leave.options) < n:
         arithmetic.append(explain.Reason(
             "LEAVE_MAX_CONCURRENT",
@@ -142,7 +142,7 @@ def solve(instance: Instance, request: Request,
                                       stopped=lambda: bool(should_stop and should_stop()))
         search.checkpoint()
         if not finished:
-            search.clock_stopped.append("diversity")
+            search.cut_short("diversity")
         if diverse is not None:
             stages.confirm("diversity", diverse)
 
@@ -179,7 +179,7 @@ def solve(instance: Instance, request: Request,
     solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
     leave = plan_leave(instance, len(solved), clock.left(request.max_seconds), request.seed)
     if not leave.reproducible:
-        search.clock_stopped.append("leave")
+        search.cut_short("leave")
     lines = _number_lines(instance, solved, leave.options)
     clock.mark("leave")
     report = metrics.line_metrics(instance, [(line.posts, line.leave.blocks) for line in lines])
@@ -240,9 +240,8 @@ def _pinned_cells(instance: Instance) -> set[tuple[int, int]]:
 
 
 def _smallest_distance(assignment: dict[int, list]) -> int:
-    built = [line for line in assignment.values() if line[0] is not None]
-    return min((sum(a != b for a, b in zip(x, y)) for i, x in enumerate(built) for y in built[i + 1:]),
-               default=0)
+    built = [tuple(line) for line in assignment.values() if line[0] is not None]
+    return metrics.hamming(built)["hamming_min"] or 0
 
 
 def _duplicates(assignment: dict[int, list], lines: list[int]) -> int:
@@ -261,7 +260,7 @@ def _most_possible(instance: Instance, request: Request, clock: "_Clock", search
                     search.work_left)
     search.work_left = 0.0  # spent by the partial solve
     if not partial.metrics.get("reproducible", True):
-        search.clock_stopped.append("lines_possible")
+        search.cut_short("lines_possible")
     built = partial.metrics.get("lines_built") if partial.status == "COMPLETED" else None
     return built, partial.metrics.get("lines_upper_bound")
 
@@ -359,7 +358,7 @@ class _Stages:
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
         if left <= 0:
-            self.search.clock_stopped.append(name)
+            self.search.cut_short(name)
             return None
         if self.best is not None:
             self.lm.hint(self.best, sort_hint)
@@ -450,6 +449,11 @@ class _Search:
     clock_stopped: list[str] = field(default_factory=list)  # phases the wall clock cut short
     parallel: bool = False  # some search ran on racing workers
 
+    def cut_short(self, phase: str) -> None:
+        """Record that the wall clock, not the work budget, ended ``phase`` (once per phase)."""
+        if phase not in self.clock_stopped:
+            self.clock_stopped.append(phase)
+
     def report(self) -> dict:
         out = {"reproducible": not self.clock_stopped and not self.parallel}
         if self.clock_stopped:
@@ -481,6 +485,6 @@ class _Search:
         status = outcome["status"]
         self.work_left = max(self.work_left - solver.deterministic_time, 0.0)
         if cpsat.stopped_by_clock(solver, status):
-            self.clock_stopped.append(name)
+            self.cut_short(name)
         self.parallel |= solver.parameters.num_workers > 1
         return status
