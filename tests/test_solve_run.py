@@ -6,7 +6,6 @@ while writing, and keeps what it had.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 

@@ -6,7 +6,7 @@ and the reason, so a caller can fix the document without reading code.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .rules import RuleError, resolve_rules
