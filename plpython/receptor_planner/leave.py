@@ -117,12 +117,13 @@ def plan_leave(instance: Instance, most_lines: int, seconds: float, seed: int) -
     model.maximize(lines_weight * lines - deviation_weight * deviation - peak_weight * peak)
     solver = cpsat.solver(seed, max(seconds, 1.0), WORK)
     status = solver.solve(model)
+    reproducible = not cpsat.stopped_by_clock(solver, status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return LeavePlan([], 0, not cpsat.stopped_by_clock(solver, status))
+        return LeavePlan([], 0, reproducible)
     chosen: list[LeaveOption] = []
     for i, option in enumerate(options):
         chosen.extend([option] * solver.value(count[i]))
-    return LeavePlan(_interleave(chosen), solver.value(peak), not cpsat.stopped_by_clock(solver, status))
+    return LeavePlan(_interleave(chosen), solver.value(peak), reproducible)
 
 
 def _front_load_deviation(model, instance: Instance, options, count, lines):
