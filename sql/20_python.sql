@@ -1,23 +1,34 @@
 -- 20_python.sql: PL/Python glue. The backend's sys.path knows no venv, so
 -- planner._load_python() adds planner.python_path (the staged package and
--- the venv's site-packages) on first use. Every other plpython function
+-- the venv's site-packages, from the server's configuration) on first use. Every other plpython function
 -- starts with the one-line guard
 --   if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 -- and then imports from the package: validation lives in Python only.
 
 create or replace function planner._load_python() returns void
-language plpython3u
+language plpython3u security definer set search_path = pg_catalog
 as $$
 import os, sys
-setting = plpy.execute("select current_setting('planner.python_path', true) as p")[0]["p"]
+# The path decides what code runs inside the server, so it comes from the server's configuration
+# (postgresql.conf, an included file or ALTER SYSTEM), never from a session's SET: a session that
+# could point it at its own folder would run its own code as the server.
+configured = plpy.execute(
+    "select setting from pg_catalog.pg_file_settings "
+    "where name = 'planner.python_path' and error is null order by seqno desc limit 1")
+setting = configured[0]["setting"] if configured.nrows() else ""
+session = plpy.execute("select current_setting('planner.python_path', true) as p")[0]["p"] or ""
 if not setting:
-    plpy.error("planner.python_path is not set: the server cannot import the receptor_planner package",
+    plpy.error("planner.python_path is not set in the server's configuration: the server cannot import "
+               "the receptor_planner package",
                hint="Set planner.python_path = '<staged folder>:<venv site-packages>' in postgresql.conf "
                     "(or ALTER SYSTEM SET ...; SELECT pg_reload_conf()). `planner db start` does this.")
+if session != setting:
+    plpy.error("planner.python_path: this session's value %r is refused; the server imports only the path "
+               "of its configuration" % session,
+               hint="RESET planner.python_path, or change the configuration and SELECT pg_reload_conf().")
 entries = [e for e in setting.split(":") if e]
 for entry in entries:
-    # Code on this path runs inside the server. A session may SET the placeholder, so accept only
-    # folders that root or the server user owns and nobody else can write: the admin's own code.
+    # Defence in depth: only folders that root or the server user owns and nobody else can write.
     try:
         st = os.stat(entry)
     except OSError as e:
@@ -37,8 +48,9 @@ except ImportError as e:
                     "can read every folder of the path.")
 $$;
 comment on function planner._load_python() is
-  'Adds the entries of planner.python_path (folders owned by root or the server, not writable by others) '
-  'to sys.path once, and imports receptor_planner.';
+  'Adds the entries of planner.python_path, as the server''s configuration sets it (a session''s SET is '
+  'refused), to sys.path once, and imports receptor_planner. Security definer: pg_file_settings is the '
+  'superuser''s to read.';
 
 create or replace function planner._constraints_error(constraints text[], cohort text) returns text
 language plpython3u stable

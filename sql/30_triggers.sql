@@ -5,6 +5,83 @@
 -- see parent rows whatever RLS shows the caller, and call private helpers the
 -- caller has no EXECUTE on. Messages start with "table.column:".
 
+-- ---------------------------------------------------------------- members only, before anything else
+
+-- Invoker, so current_user is the caller and the parent is looked up under the caller's RLS.
+-- The BEFORE triggers below run before a policy's WITH CHECK and read parent rows whatever RLS
+-- shows, so their messages (a plan's name, a run's cohort, an active run's id) would tell an
+-- outsider about another org. This gate fires first (triggers fire in name order) and answers
+-- every outsider the same, whether the parent exists or not.
+create or replace function planner._authorize_write() returns trigger
+language plpgsql set search_path = pg_catalog, public, planner
+as $$
+declare
+  parent_table  text := tg_argv[0];  -- e.g. allocation_runs, or orgs for a row's own org_id
+  parent_column text := tg_argv[1];  -- column of NEW holding the parent id
+  at_least      text := tg_argv[2];  -- viewer, planner or admin
+  parent_id     uuid;
+  org           uuid;
+begin
+  if planner._is_trusted() then
+    return new;
+  end if;
+  execute format('select ($1).%I', parent_column) into parent_id using new;
+  if parent_table = 'orgs' then
+    org := parent_id;
+  else
+    execute format('select org_id from public.%I where id = $1', parent_table) into org using parent_id;
+  end if;
+  if org is null or org not in (select planner._my_orgs(at_least)) then
+    raise exception '%.%: permission denied: no % row % in an org where you are a%', tg_table_name,
+        parent_column, parent_table, parent_id, case at_least when 'admin' then 'n admin' else ' ' || at_least end
+      using errcode = 'insufficient_privilege';
+  end if;
+  return new;
+end
+$$;
+comment on function planner._authorize_write() is
+  'Trigger (first on insert and update): a caller bound by RLS must hold at least the role tg_argv[2] in the '
+  'org of the parent row (args: parent table, parent id column, role); one message whether it exists or not.';
+
+create or replace trigger authorize_write before insert or update on public.allocation_runs
+  for each row execute function planner._authorize_write('orgs', 'org_id', 'admin');
+create or replace trigger authorize_write before insert or update on public.allocation_run_posts
+  for each row execute function planner._authorize_write('allocation_runs', 'allocation_run_id', 'admin');
+create or replace trigger authorize_write before insert or update on public.allocation_run_pins
+  for each row execute function planner._authorize_write('allocation_runs', 'allocation_run_id', 'planner');
+create or replace trigger authorize_write before insert or update on public.allocation_planner_runs
+  for each row execute function planner._authorize_write('allocation_runs', 'allocation_run', 'planner');
+create or replace trigger authorize_write before insert or update on public.job_lines
+  for each row execute function planner._authorize_write('allocation_runs', 'allocation_run_id', 'planner');
+create or replace trigger authorize_write before insert or update on public.rotations
+  for each row execute function planner._authorize_write('job_lines', 'job_line_id', 'planner');
+
+-- ---------------------------------------------------------------- rows stay in their org
+
+create or replace function planner._keep_org() returns trigger
+language plpgsql set search_path = pg_catalog
+as $$
+begin
+  -- Moving a row to another org would leave its references (posts, runs, lines) in the old one.
+  raise exception '%.org_id: a row cannot move to another org', tg_table_name
+    using errcode = 'check_violation', hint = 'Create the row in the other org instead.';
+end
+$$;
+comment on function planner._keep_org() is 'Trigger: org_id of an org''s own rows never changes.';
+
+create or replace trigger keep_org before update of org_id on public.teams
+  for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
+create or replace trigger keep_org before update of org_id on public.positions
+  for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
+create or replace trigger keep_org before update of org_id on public.affinity_profiles
+  for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
+create or replace trigger keep_org before update of org_id on public.allocation_plans
+  for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
+create or replace trigger keep_org before update of org_id on public.allocation_runs
+  for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
+create or replace trigger keep_org before update of org_id on public.org_members
+  for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
+
 -- ---------------------------------------------------------------- org_id from the parent row
 
 create or replace function planner._org_id_from_parent() returns trigger
@@ -14,9 +91,18 @@ declare
   parent_table  text := tg_argv[0];  -- e.g. allocation_runs
   parent_column text := tg_argv[1];  -- column of NEW holding the parent id
   parent_id     uuid;
+  old_parent_id uuid;
   parent_org    uuid;
 begin
   execute format('select ($1).%I', parent_column) into parent_id using new;
+  if tg_op = 'UPDATE' then
+    execute format('select ($1).%I', parent_column) into old_parent_id using old;
+    if parent_id is distinct from old_parent_id then
+      -- A line moved to another org's run would keep rotations (and their org_id) of the old one.
+      raise exception '%.%: a row cannot move to another % row', tg_table_name, parent_column, parent_table
+        using errcode = 'check_violation', hint = 'Create the row under the other parent instead.';
+    end if;
+  end if;
   execute format('select org_id from public.%I where id = $1', parent_table) into parent_org using parent_id;
   if parent_org is null and parent_id is not null then
     raise exception '%.%: no % row with id %', tg_table_name, parent_column, parent_table, parent_id
@@ -27,7 +113,8 @@ begin
 end
 $$;
 comment on function planner._org_id_from_parent() is
-  'Trigger: sets org_id from the parent row (args: parent table, parent id column); the caller''s value is ignored.';
+  'Trigger: sets org_id from the parent row (args: parent table, parent id column); the caller''s value is '
+  'ignored, and the parent never changes.';
 
 create or replace trigger set_org_id before insert or update of org_id, allocation_run on public.allocation_planner_runs
   for each row execute function planner._org_id_from_parent('allocation_runs', 'allocation_run');
@@ -227,7 +314,7 @@ declare
   week_start date;
   week_end   date;
 begin
-  select r.start_date, r.period_weeks, cardinality(p.term_weeks) as n_terms into run
+  select r.start_date, r.period_weeks, cardinality(p.term_weeks) as n_terms, j.org_id into run
     from public.job_lines j
     join public.allocation_runs r on r.id = j.allocation_run_id
     join public.allocation_plans p on p.id = r.plan_id
@@ -239,9 +326,23 @@ begin
     raise exception 'rotations.term: term % does not exist; the plan has % terms', new.term, run.n_terms
       using errcode = 'check_violation';
   end if;
+  if new.position_id is not null
+     and not exists (select 1 from public.positions pos where pos.id = new.position_id and pos.org_id = run.org_id) then
+    raise exception 'rotations.position_id: no position % in the org of this job line', new.position_id
+      using errcode = 'foreign_key_violation';
+  end if;
   if new.end_week > run.period_weeks then
     raise exception 'rotations.end_week: week % is outside the period of % weeks', new.end_week, run.period_weeks
       using errcode = 'check_violation';
+  end if;
+  -- An update that moves the weeks but leaves the dates as they were asks for the dates to follow.
+  if tg_op = 'UPDATE' then
+    if new.start_week <> old.start_week and new.start_date is not distinct from old.start_date then
+      new.start_date := null;
+    end if;
+    if new.end_week <> old.end_week and new.end_date is not distinct from old.end_date then
+      new.end_date := null;
+    end if;
   end if;
   -- Week w runs from start + 7(w-1) (a Monday) to start + 7w - 1 (a Sunday).
   week_start := run.start_date + 7 * (new.start_week - 1);
@@ -260,10 +361,60 @@ begin
 end
 $$;
 comment on function planner._check_rotation() is
-  'Trigger: a rotation''s term and weeks lie in the run; its dates follow from the weeks (filled when omitted).';
+  'Trigger: a rotation''s position is of its line''s org; its term and weeks lie in the run; its dates follow '
+  'from the weeks (filled when omitted).';
 
 create or replace trigger check_rotation before insert or update on public.rotations
   for each row execute function planner._check_rotation();
+
+-- ---------------------------------------------------------------- rotations tile their line's period
+
+-- Deferred to the commit: a line is written (or edited by hand) one rotation at a time, and only the
+-- finished line must tile the period: weeks 1..P, each week in exactly one rotation.
+create or replace function planner._check_tiling() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public, planner
+as $$
+declare
+  line    uuid := coalesce(new.job_line_id, old.job_line_id);
+  period  int;
+  line_no int;
+  fault   record;
+  last    int;
+begin
+  select r.period_weeks, j.line_no into period, line_no
+    from public.job_lines j join public.allocation_runs r on r.id = j.allocation_run_id where j.id = line;
+  if not found then
+    return null;  -- the line itself is gone
+  end if;
+  -- Each rotation must start the week after the one before it ends (the first in week 1).
+  select ro.start_week, ro.previous_end into fault
+    from (select r.start_week, coalesce(lag(r.end_week) over (order by r.start_week, r.end_week), 0) as previous_end
+            from public.rotations r where r.job_line_id = line) ro
+   where ro.start_week <> ro.previous_end + 1
+   order by ro.start_week limit 1;
+  if found then
+    raise exception 'rotations: job line % does not tile the period: %', line_no,
+        case when fault.start_week <= fault.previous_end
+             then format('week %s is in two rotations', fault.start_week)
+             else format('weeks %s to %s are in no rotation', fault.previous_end + 1, fault.start_week - 1) end
+      using errcode = 'check_violation';
+  end if;
+  select max(r.end_week) into last from public.rotations r where r.job_line_id = line;
+  if coalesce(last, 0) <> period then
+    raise exception 'rotations: job line % does not tile the period: weeks % to % are in no rotation',
+        line_no, coalesce(last, 0) + 1, period using errcode = 'check_violation';
+  end if;
+  return null;
+end
+$$;
+comment on function planner._check_tiling() is
+  'Constraint trigger, at commit: the rotations of a changed job line cover weeks 1..period_weeks with no '
+  'gap and no overlap (TILING).';
+
+-- A constraint trigger has no OR REPLACE.
+drop trigger if exists check_tiling on public.rotations;
+create constraint trigger check_tiling after insert or update or delete on public.rotations
+  deferrable initially deferred for each row execute function planner._check_tiling();
 
 -- ---------------------------------------------------------------- history: n_lines from the snapshot
 

@@ -21,8 +21,9 @@ comment on function planner._import_instance(jsonb, uuid) is
   'Does the work of planner.import_instance; returns the run id, or the "field: reason" of an invalid document '
   '(the caller must raise it, which undoes any rows already written).';
 
+-- Security definer: service_role calls it without EXECUTE on the plpython3u functions behind it.
 create or replace function planner.import_instance(doc jsonb, org uuid default null) returns uuid
-language plpgsql
+language plpgsql security definer
 set search_path = pg_catalog, public, planner
 as $$
 declare

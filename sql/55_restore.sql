@@ -12,8 +12,9 @@ $$;
 comment on function planner._restore_job_lines(uuid) is
   'Does the work of planner.restore_job_lines; returns {"error": ...} instead of raising.';
 
+-- Security definer: service_role calls it without EXECUTE on the plpython3u function behind it.
 create or replace function planner.restore_job_lines(history_id uuid) returns jsonb
-language plpgsql
+language plpgsql security definer
 set search_path = pg_catalog, public, planner
 as $$
 declare

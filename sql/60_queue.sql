@@ -100,6 +100,12 @@ declare
   queued int;
   cap    int := (planner._settings()).max_queued_per_org;
 begin
+  -- A run is born queued; only the worker (or solve_run) writes its outcome.
+  if new.status <> 'PENDING' or new.attempt <> 0 or new.result_metadata is not null or new.error is not null
+     or new.started_at is not null or new.finished_at is not null or new.worker_pid is not null then
+    raise exception 'allocation_planner_runs.status: a new planner run is PENDING with no outcome yet, not %',
+      new.status using errcode = 'check_violation', hint = 'Insert the request only; the worker sets the rest.';
+  end if;
   -- Serialise inserts per org so the cap holds under concurrency.
   perform pg_advisory_xact_lock(7159, hashtext(new.org_id::text));
   select * into active from public.allocation_planner_runs
@@ -119,7 +125,7 @@ begin
 end
 $$;
 comment on function planner._check_new_run() is
-  'Trigger: a new run''s allocation run has no other active run, and its org has fewer than '
+  'Trigger: a new run is PENDING with no outcome, its allocation run has no other active run, and its org has fewer than '
   'planner.settings.max_queued_per_org queued runs.';
 
 -- Named to sort after the trigger that fills org_id (triggers fire in name order).
@@ -128,21 +134,33 @@ create or replace trigger zz_check_new_run before insert on public.allocation_pl
 
 -- ---------------------------------------------------------------- cancel
 
+-- Invoker: RLS decides (planners of the run's org; service_role and the owner bypass it).
 create or replace function planner.cancel_run(run_id uuid) returns text
 language plpgsql set search_path = pg_catalog, public, planner
 as $$
 declare
-  result text;
+  current_status text;
+  result         text;
 begin
-  update public.allocation_planner_runs set status = 'CANCELLED', finished_at = now(),
-         error = coalesce(error, 'cancelled by ' || session_user)
-   where id = run_id returning status into result;
-  if not found then
+  select r.status into current_status from public.allocation_planner_runs r where r.id = run_id;
+  if not found then  -- the same answer for another org's run as for none
     raise exception 'run_id: no planner run with id %', run_id using errcode = 'invalid_parameter_value';
+  end if;
+  if current_status not in ('PENDING', 'GENERATING') then
+    raise exception 'allocation_planner_runs.status: a % run cannot be cancelled; only PENDING and GENERATING runs can',
+      current_status using errcode = 'check_violation';
+  end if;
+  update public.allocation_planner_runs set status = 'CANCELLED', finished_at = now(),
+         error = coalesce(error, 'cancelled by ' || coalesce('user ' || auth.uid(), session_user))
+   where id = run_id returning status into result;
+  if not found then  -- visible, but the policy lets only the org's planners cancel
+    raise exception 'run_id: permission denied: only planners of its org may cancel planner run %', run_id
+      using errcode = 'insufficient_privilege';
   end if;
   return result;
 end
 $$;
 comment on function planner.cancel_run(uuid) is
   'Cancels a PENDING or GENERATING run (the same as setting status = ''CANCELLED''): a solve in progress '
-  'stops within a poll and writes nothing. Any other status is rejected.';
+  'stops within a poll and writes nothing. Any other status is rejected. Planners of the run''s org, '
+  'service_role and the owner.';

@@ -7,6 +7,7 @@ database (checker, generator) run without one:
   ``$PLANNER_TEST_DATABASE_URL`` when set; the schema is applied either way.
 * ``conn`` (function): a fresh autocommit psycopg connection, closed after.
 * ``sql_dir`` (session): the folder of schema files.
+* ``fresh_server()``: a context manager for tests that need a server of their own.
 
 As root, initdb and postgres run as the ``postgres`` user through two-line
 ``setpriv`` wrappers (Postgres refuses root); the base folder belongs to
@@ -15,6 +16,7 @@ reads the checkout, which may sit under a 0700 home.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -57,15 +59,14 @@ def _without_schedule(url: str) -> None:
         conn.execute("select planner.schedule_workers()")
 
 
-@pytest.fixture(scope="session")
-def pg_url(sql_dir) -> str:
-    url = os.environ.get("PLANNER_TEST_DATABASE_URL")
-    if url:  # an existing server, e.g. `planner db url`
-        cluster.apply_schema(url, sql_dir)
-        _without_schedule(url)
-        yield url
-        return
+@contextlib.contextmanager
+def fresh_server():
+    """A new throwaway PostgreSQL 15 server with nothing applied; yields its superuser URL.
 
+    Its database ("test") is pg_cron's, and planner.python_path (the package
+    staged into the server's folder) is set in its configuration, where the
+    server reads it.
+    """
     import testing.postgresql
 
     base = Path(tempfile.mkdtemp(prefix="planner-test-"))
@@ -79,19 +80,34 @@ def pg_url(sql_dir) -> str:
             shutil.chown(base, "postgres", "postgres")
         python_path = cluster.stage_python(base / "python")
         settings = cluster.server_settings(python_path, TEST_DATABASE, for_tests=True)
+        del settings["planner.python_path"]  # configuration only: see configure_python_path
         # testing.postgresql splits postgres_args on whitespace: no value here contains any.
         args = " ".join(f"-c {name}={value}" for name, value in settings.items())
         server = testing.postgresql.Postgresql(
             base_dir=str(base), initdb_args="-U postgres -A trust -E UTF8 --locale=C",
             postgres_args=f"-h 127.0.0.1 -c logging_collector=off {args}", **programs)
         try:
-            cluster.apply_schema(server.url(), sql_dir)
-            _without_schedule(server.url())
+            with psycopg.connect(server.url(), autocommit=True) as conn:
+                cluster.configure_python_path(conn, python_path)
             yield server.url()
         finally:
             server.stop()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url(sql_dir) -> str:
+    url = os.environ.get("PLANNER_TEST_DATABASE_URL")
+    if url:  # an existing server, e.g. `planner db url`
+        cluster.apply_schema(url, sql_dir)
+        _without_schedule(url)
+        yield url
+        return
+    with fresh_server() as url:
+        cluster.apply_schema(url, sql_dir)
+        _without_schedule(url)
+        yield url
 
 
 @pytest.fixture

@@ -62,7 +62,8 @@ def test_extensions_and_server_settings(conn):
 
 def test_applying_the_schema_again_is_harmless(conn, sql_dir):
     before = count(conn, "orgs")
-    assert cluster.apply_schema(conn, sql_dir)[0] == "00_extensions.sql"
+    # compat.sql made the auth schema here, so it is applied again too; over a real Supabase it is not
+    assert cluster.apply_schema(conn, sql_dir)[:2] == ["compat.sql", "00_extensions.sql"]
     assert count(conn, "orgs") == before
 
 
@@ -74,12 +75,28 @@ def test_the_install_guard_names_the_missing_setting(conn, sql_dir):
     assert "planner.python_path" in err.value.diag.message_hint
 
 
-def test_python_path_refuses_folders_others_can_write(pg_url):
+def test_a_session_cannot_choose_the_code_the_server_runs(pg_url, tmp_path):
+    # A folder the session controls, holding a package that would leave a mark if the server ran it.
+    planted = tmp_path / "planted"
+    (planted / "receptor_planner").mkdir(parents=True)
+    mark = tmp_path / "ran"
+    (planted / "receptor_planner" / "__init__.py").write_text(f"open({str(mark)!r}, 'w').write('x')\n")
+    for folder in (tmp_path, planted, planted / "receptor_planner"):
+        folder.chmod(0o755)
     with psycopg.connect(pg_url, autocommit=True) as fresh:  # a new backend: nothing imported yet
-        fresh.execute("set planner.python_path = '/tmp'")
+        fresh.execute("set planner.python_path = %s" % cluster._literal(str(planted)))
         with pytest.raises(psycopg.Error) as err:
             fresh.execute("select planner._constraints_error('{}', 'PGY1')")
-        assert "writable by others" in err.value.diag.message_primary
+        assert "planner.python_path: this session's value" in err.value.diag.message_primary
+        assert "is refused" in err.value.diag.message_primary
+    assert not mark.exists()
+    with psycopg.connect(pg_url, autocommit=True) as fresh:  # the configured path still works
+        assert fresh.execute("select planner._constraints_error('{FOO}', 'PGY1')").fetchone()[0]
+
+
+def test_the_server_reads_the_path_from_its_configuration(conn):
+    configured = conn.execute("select setting from pg_file_settings where name = 'planner.python_path'").fetchone()
+    assert configured is not None and configured[0] == conn.execute("show planner.python_path").fetchone()[0]
 
 
 def test_every_table_has_row_level_security(conn):
@@ -247,8 +264,13 @@ def test_n_job_lines_out_of_range(conn, world, n):
     assert "n_job_lines_between_1_and_2000" in planner_run(conn, world, n=n)
 
 
+@pytest.mark.parametrize("status", ["DONE", "COMPLETED", "GENERATING"])
+def test_a_new_planner_run_is_pending(conn, world, status):
+    assert planner_run(conn, world, status=status).startswith(
+        f"allocation_planner_runs.status: a new planner run is PENDING with no outcome yet, not {status}")
+
+
 def test_unknown_status(conn, world):
-    assert "status_is_known" in planner_run(conn, world, status="DONE")
     run = conn.execute(PLANNER_RUN + " returning id", [world["run"], 1, ["UNRESTRICTED"], "{}", "PENDING"]).fetchone()[0]
     with pytest.raises(psycopg.errors.CheckViolation, match="status_is_known"):
         conn.execute("update allocation_planner_runs set status = 'done' where id = %s", [run])
@@ -313,9 +335,58 @@ def test_rotation_rows(conn, world):
             "rotations.end_week: week 53 is outside the period of 52 weeks")
     rejects(conn, "rotations", rotation.format(", start_date", "%s, %s, %s, %s, %s, %s, %s"),
             [line, "leave", None, 1, 2, 3, "2027-01-04"], "rotations.start_date: week 2 starts on 2027-01-11")
-    dates = conn.execute(plain + " returning start_date::text, end_date::text",
-                         [line, "clinical", world["position"], 1, 1, 10]).fetchone()
+    with conn.transaction():
+        dates = conn.execute(plain + " returning start_date::text, end_date::text",
+                             [line, "clinical", world["position"], 1, 1, 10]).fetchone()
+        conn.execute(plain, [line, "leave", None, 2, 11, 52])
     assert dates == ("2027-01-04", "2027-03-14")  # domain.md's example: a Monday to a Sunday
+
+
+def tiled_line(conn, world, line_no=1):
+    """A job line of the world's run: MED1 in weeks 1-10, leave in 11-52."""
+    with conn.transaction():
+        line = conn.execute("insert into job_lines (allocation_run_id, line_no) values (%s, %s) returning id",
+                            [world["run"], line_no]).fetchone()[0]
+        conn.execute("insert into rotations (job_line_id, kind, position_id, term, start_week, end_week) "
+                     "values (%s, 'clinical', %s, 1, 1, 10), (%s, 'leave', null, 2, 11, 52)",
+                     [line, world["position"], line])
+    return line
+
+
+@pytest.mark.parametrize("change, fault", [
+    ("update rotations set end_week = 9 where kind = 'clinical' and job_line_id = %s", "weeks 10 to 10 are in no rotation"),
+    ("update rotations set start_week = 10 where kind = 'leave' and job_line_id = %s", "week 10 is in two rotations"),
+    ("delete from rotations where kind = 'leave' and job_line_id = %s", "weeks 11 to 52 are in no rotation"),
+    ("update rotations set start_week = 2 where kind = 'clinical' and job_line_id = %s", "weeks 1 to 1 are in no rotation"),
+], ids=["gap", "overlap", "short", "late start"])
+def test_a_line_must_tile_the_period_when_committed(conn, world, change, fault):
+    line = tiled_line(conn, world)
+    with pytest.raises(psycopg.errors.CheckViolation) as err:
+        conn.execute(change, [line])
+    assert err.value.diag.message_primary == f"rotations: job line 1 does not tile the period: {fault}"
+    assert conn.execute("select array_agg(array[start_week, end_week] order by start_week) from rotations "
+                        "where job_line_id = %s", [line]).fetchone()[0] == [[1, 10], [11, 52]]
+
+
+def test_rows_cannot_move_to_another_org(conn, world):
+    other = conn.execute("insert into orgs (name) values ('Elsewhere') returning id").fetchone()[0]
+    other_plan = conn.execute("insert into allocation_plans (org_id, name, cohort, term_weeks, leave) "
+                              "values (%s, 'P', 'PGY1', '{52}', %s) returning id", [other, LEAVE]).fetchone()[0]
+    other_run = conn.execute("insert into allocation_runs (org_id, plan_id, start_date) values (%s, %s, '2027-01-04') "
+                             "returning id", [other, other_plan]).fetchone()[0]
+    line = tiled_line(conn, world)
+    with pytest.raises(psycopg.errors.CheckViolation, match="job_lines.allocation_run_id: a row cannot move"):
+        conn.execute("update job_lines set allocation_run_id = %s where id = %s", [other_run, line])
+    for table in ("positions", "teams", "allocation_plans", "allocation_runs"):
+        with pytest.raises(psycopg.errors.CheckViolation, match=f"{table}.org_id: a row cannot move to another org"):
+            conn.execute(f"update {table} set org_id = %s where org_id = %s", [other, world["org"]])
+    # a rotation may only hold a position of its own line's org
+    foreign = conn.execute("insert into positions (org_id, key, name, specialty, categories) "
+                           "values (%s, 'X1', 'X', 'Surgery', '{D}') returning id", [other]).fetchone()[0]
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="rotations.position_id: no position"):
+        conn.execute("update rotations set position_id = %s where job_line_id = %s and kind = 'clinical'",
+                     [foreign, line])
+    assert conn.execute("select org_id from job_lines where id = %s", [line]).fetchone()[0] == world["org"]
 
 
 def test_a_position_still_offered_cannot_be_deleted(conn, world):

@@ -31,6 +31,8 @@ DEFAULT_VENV_PURELIB = Path("/opt/receptor-planner/venv/lib/python3.11/site-pack
 PACKAGE_DIR = Path(__file__).resolve().parent  # plpython/receptor_planner
 REPO_DIR = PACKAGE_DIR.parents[1]
 SQL_DIR = REPO_DIR / "sql"
+# Roles, the auth schema and auth.uid() as Supabase has them, for a plain PostgreSQL.
+SUPABASE_COMPAT = REPO_DIR / "supabase" / "compat.sql"
 
 
 class ClusterError(RuntimeError):
@@ -161,8 +163,20 @@ def stage_python(dest: Path) -> str:
 
 # ---------------------------------------------------------------- schema
 
+def needs_supabase_compat(conn) -> bool:
+    """True on a plain PostgreSQL: no ``auth`` schema, or only the one supabase/compat.sql made.
+
+    A real Supabase has its own auth schema (GoTrue's), which the compat file must never touch.
+    """
+    comment = conn.execute("select case when to_regnamespace('auth') is null then '' "
+                           "else coalesce(obj_description(to_regnamespace('auth'), 'pg_namespace'), '-') end"
+                           ).fetchone()[0]
+    return comment == "" or "supabase/compat.sql" in comment
+
+
 def apply_schema(conninfo_or_conn, sql_dir: Path | None = None) -> list[str]:
-    """Run every ``sql/*.sql`` file in name order, in one transaction.
+    """Run supabase/compat.sql where Supabase is absent, then every ``sql/*.sql`` file in
+    name order, in one transaction.
 
     The files use CREATE OR REPLACE / IF NOT EXISTS, so applying them to an
     existing database is harmless. Returns the file names applied.
@@ -177,6 +191,8 @@ def apply_schema(conninfo_or_conn, sql_dir: Path | None = None) -> list[str]:
     conn = psycopg.connect(conninfo_or_conn, autocommit=True) if own else conninfo_or_conn
     try:
         with conn.transaction():
+            if needs_supabase_compat(conn):
+                files.insert(0, SUPABASE_COMPAT)
             for path in files:
                 # No parameters: psycopg sends the text as is (several statements, '%' untouched).
                 conn.execute(path.read_text())
@@ -184,6 +200,23 @@ def apply_schema(conninfo_or_conn, sql_dir: Path | None = None) -> list[str]:
         if own:
             conn.close()
     return [p.name for p in files]
+
+
+def configure_python_path(conn, python_path: str) -> None:
+    """Set planner.python_path in the server's configuration (ALTER SYSTEM) and reload.
+
+    The server reads the path only from its configuration, never from a
+    session's SET (planner._load_python), so a command-line -c is not enough either.
+    """
+    # ALTER SYSTEM knows a custom setting only once this session has defined it.
+    conn.execute("select set_config('planner.python_path', %s, false)", [python_path])
+    conn.execute("alter system set planner.python_path = %s" % _literal(python_path))
+    conn.execute("reset planner.python_path")
+    conn.execute("select pg_reload_conf()")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------- the local cluster

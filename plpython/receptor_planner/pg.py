@@ -264,6 +264,12 @@ def solve_run(plpy, run_id) -> dict:
     if run is None or run["status"] not in ACTIVE:  # planner.solve_run checked; a race ends here
         return _fenced_outcome(plpy, run_id)
     timings = {"queue_wait": round(float(run["queued_seconds"]), 3)}
+    # The lines go to the run's allocation run only inside the run's own org, whatever the row says.
+    owner = _one(plpy, "select org_id from public.allocation_runs where id = $1", ["uuid"], [run["allocation_run"]])
+    if owner != run["org_id"]:
+        return _finish(plpy, run, "FAILED", {"timings": timings},
+                       error=f"allocation_run: allocation run {run['allocation_run']} is not of this planner run's "
+                             "org; nothing written") or _fenced_outcome(plpy, run_id)
     try:
         doc = _one(plpy, "select planner.export_instance($1)", ["uuid"], [run["allocation_run"]])
         instance = parse_instance(_json(doc))

@@ -1,0 +1,226 @@
+"""Two health services in one database, and people trying to cross the line.
+
+The story: Acacia and Banksia each import a service and solve it. Acacia's
+viewer, planner and admin, Banksia's planner and a signed-in stranger then
+act through the `authenticated` role with their JWT claims, as PostgREST
+and the planner-orchestration function make them act. Each may do what
+their role allows in their own org, and learns nothing of the other.
+The pgTAP matrix (supabase/tests/database) checks every role and table;
+this file tells the attacks the issue names, end to end with the solver.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import uuid
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from builders import instance, post
+from receptor_planner.checker import check
+
+
+def import_service(conn, name: str) -> str:
+    doc = instance([post("MED", capacity=2), post("SUR", capacity=2, categories=("D",)),
+                    post("ED", capacity=2, categories=("C",)), post("PSY", capacity=2, categories=("B",))],
+                   cohort="PGY3+")
+    doc["org"]["name"] = name
+    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
+
+
+def new_user(conn, email: str) -> str:
+    return conn.execute("insert into auth.users (id, email) values (gen_random_uuid(), %s) returning id",
+                        [email]).fetchone()[0]
+
+
+@contextlib.contextmanager
+def acting_as(conn, user_id, role: str = "authenticated"):
+    """One transaction as an API user: SET LOCAL ROLE and the JWT claims, as PostgREST does."""
+    claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
+    with conn.transaction():
+        conn.execute(f"set local role {role}")
+        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
+        yield conn
+
+
+def denied(conn, user_id, sql: str, params=()) -> psycopg.Error:
+    with pytest.raises(psycopg.Error) as err:
+        with acting_as(conn, user_id):
+            conn.execute(sql, params)
+    return err.value
+
+
+@pytest.fixture
+def world(conn):
+    ids = {"acacia_run": import_service(conn, f"Acacia {uuid.uuid4().hex[:6]}"),
+           "banksia_run": import_service(conn, f"Banksia {uuid.uuid4().hex[:6]}")}
+    for key in ("acacia", "banksia"):
+        ids[key] = conn.execute("select org_id from allocation_runs where id = %s", [ids[f"{key}_run"]]).fetchone()[0]
+    for name, org, role in (("viewer", "acacia", "viewer"), ("planner", "acacia", "planner"),
+                            ("admin", "acacia", "admin"), ("rival", "banksia", "planner")):
+        ids[name] = new_user(conn, f"{name}-{uuid.uuid4().hex[:6]}@example.org")
+        conn.execute("select planner.add_member(%s, %s, %s)", [ids[org], ids[name], role])
+    ids["stranger"] = new_user(conn, f"stranger-{uuid.uuid4().hex[:6]}@example.org")
+    return ids
+
+
+def queue(conn, allocation_run, n=4) -> str:
+    return conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines, options) "
+                        "values (%s, %s, '{\"max_seconds\": 20}') returning id", [allocation_run, n]).fetchone()[0]
+
+
+def solved_lines(conn, allocation_run) -> dict:
+    run = queue(conn, allocation_run)
+    assert conn.execute("select planner.solve_run(%s) ->> 'status'", [run]).fetchone()[0] == "COMPLETED"
+    inst = conn.execute("select planner.export_instance(%s)", [allocation_run]).fetchone()[0]
+    solution = conn.execute("select planner.export_solution(%s)", [allocation_run]).fetchone()[0]
+    assert check(inst, solution) == []
+    return solution
+
+
+# ---------------------------------------------------------------- the solver stays in its org
+
+def test_a_run_of_one_org_never_writes_another_orgs_lines(conn, world):
+    banksia_lines = solved_lines(conn, world["banksia_run"])
+    history = conn.execute("select count(*) from job_lines_history where allocation_run_id = %s",
+                           [world["banksia_run"]]).fetchone()[0]
+    forged = queue(conn, world["acacia_run"])
+    # A row forged past every trigger: Acacia's run pointing at Banksia's allocation run.
+    with conn.transaction():
+        conn.execute("set local session_replication_role = replica")
+        conn.execute("update allocation_planner_runs set allocation_run = %s where id = %s",
+                     [world["banksia_run"], forged])
+    outcome = conn.execute("select planner.solve_run(%s)", [forged]).fetchone()[0]
+    assert outcome["status"] == "FAILED" and not outcome["written"]
+    assert "is not of this planner run's org; nothing written" in outcome["error"]
+    assert conn.execute("select planner.export_solution(%s)", [world["banksia_run"]]).fetchone()[0] == banksia_lines
+    assert conn.execute("select count(*) from job_lines_history where allocation_run_id = %s",
+                        [world["banksia_run"]]).fetchone()[0] == history
+
+
+def test_a_planner_runs_the_solver_for_their_own_org_only(conn, world):
+    with acting_as(conn, world["planner"]):
+        run, status = conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines) "
+                                   "values (%s, 4) returning id, status", [world["acacia_run"]]).fetchone()
+    assert status == "PENDING"
+    assert conn.execute("select planner.solve_run(%s) ->> 'status'", [run]).fetchone()[0] == "COMPLETED"
+    with acting_as(conn, world["viewer"]):  # the viewer reads what the planner made
+        assert conn.execute("select count(*) from job_lines").fetchone()[0] == 4
+    with acting_as(conn, world["rival"]):  # the rival sees none of it
+        assert conn.execute("select count(*) from job_lines where allocation_run_id = %s",
+                            [world["acacia_run"]]).fetchone()[0] == 0
+        assert conn.execute("select count(*) from allocation_planner_runs where id = %s", [run]).fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- outsiders learn nothing
+
+def test_an_outsider_gets_the_same_answer_for_a_real_and_a_made_up_allocation_run(conn, world):
+    insert = "insert into allocation_planner_runs (allocation_run, n_job_lines, constraints) values (%s, 4, '{FOO}')"
+    real = denied(conn, world["rival"], insert, [world["acacia_run"]])
+    made_up = denied(conn, world["rival"], insert, [uuid.uuid4()])
+    assert real.sqlstate == made_up.sqlstate == "42501"
+    anonymous = [re.sub(r"[0-9a-f-]{36}", "<id>", e.diag.message_primary) for e in (real, made_up)]
+    assert anonymous[0] == anonymous[1] == ("allocation_planner_runs.allocation_run: permission denied: "
+                                            "no allocation_runs row <id> in an org where you are a planner")
+    # the same for a viewer of the org: never the ruleset check that would tell the cohort
+    assert denied(conn, world["viewer"], insert, [world["acacia_run"]]).sqlstate == "42501"
+
+
+def test_cancel_is_for_the_runs_own_planners(conn, world):
+    run = queue(conn, world["acacia_run"])
+    rival = denied(conn, world["rival"], "select planner.cancel_run(%s)", [run])
+    assert rival.diag.message_primary == f"run_id: no planner run with id {run}"  # as for a made-up id
+    viewer = denied(conn, world["viewer"], "select planner.cancel_run(%s)", [run])
+    assert viewer.sqlstate == "42501"
+    assert conn.execute("select status from allocation_planner_runs where id = %s", [run]).fetchone()[0] == "PENDING"
+    with acting_as(conn, world["planner"]):
+        assert conn.execute("select planner.cancel_run(%s)", [run]).fetchone()[0] == "CANCELLED"
+    error = conn.execute("select error from allocation_planner_runs where id = %s", [run]).fetchone()[0]
+    assert error == f"cancelled by user {world['planner']}"
+
+
+def test_a_planner_cannot_write_an_outcome(conn, world):
+    completed = denied(conn, world["planner"], "insert into allocation_planner_runs (allocation_run, n_job_lines, "
+                       "status, result_metadata) values (%s, 4, 'COMPLETED', '{}')", [world["acacia_run"]])
+    assert completed.sqlstate == "42501"  # no column grant for status on insert
+    run = queue(conn, world["acacia_run"])
+    with acting_as(conn, world["planner"]):  # the policy lets a planner update an active run only to cancel it
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("update allocation_planner_runs set status = 'COMPLETED' where id = %s", [run])
+    assert conn.execute("select status from allocation_planner_runs where id = %s", [run]).fetchone()[0] == "PENDING"
+
+
+# ---------------------------------------------------------------- hand edits stay in the org
+
+def test_a_planner_edits_lines_by_hand_inside_the_org(conn, world):
+    solved_lines(conn, world["acacia_run"])
+    banksia_position = conn.execute("select id from positions where org_id = %s and key = 'MED'",
+                                    [world["banksia"]]).fetchone()[0]
+    rotation = conn.execute("select r.id from rotations r join job_lines l on l.id = r.job_line_id "
+                            "where l.allocation_run_id = %s and r.kind = 'clinical' order by l.line_no, r.start_week "
+                            "limit 1", [world["acacia_run"]]).fetchone()[0]
+    moved = denied(conn, world["planner"], "update rotations set position_id = %s where id = %s",
+                   [banksia_position, rotation])
+    assert moved.diag.message_primary.startswith("rotations.position_id: no position")
+    broken = denied(conn, world["planner"], "update rotations set end_week = end_week - 1 where id = %s", [rotation])
+    assert "does not tile the period" in broken.diag.message_primary
+    line = conn.execute("select id from job_lines where allocation_run_id = %s and line_no = 1",
+                        [world["acacia_run"]]).fetchone()[0]
+    banksia_run = world["banksia_run"]
+    carried = denied(conn, world["planner"], "update job_lines set allocation_run_id = %s where id = %s",
+                     [banksia_run, line])
+    assert carried.sqlstate == "42501"  # the gate: not a planner in Banksia
+    with acting_as(conn, world["planner"]):
+        assert conn.execute("update job_lines set name = 'Surgical line' where id = %s", [line]).rowcount == 1
+    with acting_as(conn, world["rival"]):
+        assert conn.execute("update job_lines set name = 'Mine' where id = %s", [line]).rowcount == 0
+        assert conn.execute("delete from rotations where job_line_id = %s", [line]).rowcount == 0
+    assert conn.execute("select name from job_lines where id = %s", [line]).fetchone()[0] == "Surgical line"
+
+
+# ---------------------------------------------------------------- members
+
+def test_admins_manage_members_of_their_own_org(conn, world):
+    newcomer = new_user(conn, f"new-{uuid.uuid4().hex[:6]}@example.org")
+    with acting_as(conn, world["admin"]):
+        assert conn.execute("select planner.add_member(%s, %s, 'planner')", [world["acacia"], newcomer]).fetchone()[0] \
+            == "planner"
+    assert denied(conn, world["admin"], "select planner.add_member(%s, %s, 'admin')",
+                  [world["banksia"], newcomer]).sqlstate == "42501"
+    assert denied(conn, world["planner"], "select planner.add_member(%s, %s, 'admin')",
+                  [world["acacia"], newcomer]).sqlstate == "42501"
+    last = denied(conn, world["admin"], "select planner.remove_member(%s, %s)", [world["acacia"], world["admin"]])
+    assert last.diag.message_primary == (f"org_members.role: the last admin of org {world['acacia']} "
+                                         "cannot be removed or demoted")
+    missing = denied(conn, world["admin"], "select planner.add_member(%s, %s, 'viewer')",
+                     [world["acacia"], uuid.uuid4()])
+    assert missing.diag.message_primary.startswith("user_id: no user with id")
+    with acting_as(conn, world["admin"]):
+        assert conn.execute("select planner.remove_member(%s, %s)", [world["acacia"], newcomer]).fetchone()[0]
+
+
+def test_anon_sees_nothing(conn, world):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with acting_as(conn, None, role="anon"):
+            conn.execute("select count(*) from job_lines")
+    with acting_as(conn, world["stranger"]):  # signed in, but in no org
+        assert conn.execute("select count(*) from orgs").fetchone()[0] == 0
+        assert conn.execute("select count(*) from affinity_profiles where org_id is null").fetchone()[0] >= 1
+
+
+def test_a_session_cannot_point_the_server_at_its_own_code(pg_url, world, tmp_path):
+    planted = tmp_path / "planted" / "receptor_planner"
+    planted.mkdir(parents=True)
+    (planted / "__init__.py").write_text("raise SystemExit('planted code ran')\n")
+    for folder in (tmp_path, planted.parent, planted):
+        folder.chmod(0o755)
+    with psycopg.connect(pg_url, autocommit=True) as fresh:  # a new backend: the solver is not loaded yet
+        with pytest.raises(psycopg.Error) as err:
+            with acting_as(fresh, world["planner"]):
+                fresh.execute("select set_config('planner.python_path', %s, true)", [str(planted.parent)])
+                fresh.execute("insert into allocation_planner_runs (allocation_run, n_job_lines) values (%s, 4)",
+                              [world["acacia_run"]])
+        assert "planner.python_path: this session's value" in err.value.diag.message_primary
