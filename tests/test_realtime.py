@@ -3,7 +3,9 @@
 Supabase Realtime reads the publication ``supabase_realtime``; here a wal2json
 slot stands in for it. A worker commits GENERATING before it solves and the
 outcome after, so a subscriber sees PENDING, GENERATING and COMPLETED as three
-transactions, in that order, and never a half-written state.
+transactions, in that order, and never a half-written state. Realtime hands a
+change only to subscribers whose RLS select policies show them the row: a
+member of the run's org, never another org's user.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
 from test_solve_run import assert_checked, import_doc, new_run
+from test_tenancy import acting_as, world  # noqa: F401  (world is a fixture)
 
 SLOT = "t_slot"
 FINAL = ("COMPLETED", "INFEASIBLE", "FAILED", "CANCELLED")
@@ -142,3 +145,33 @@ def test_a_run_cancelled_while_pending_shows_insert_then_cancel(conn, slot):
     statuses = [[(c["action"], c["status"]) for c in changes] for _, changes in transactions]
     assert statuses == [[("I", "PENDING")], [("U", "CANCELLED")]]
     assert transactions[0][0] != transactions[1][0]
+
+
+# ---------------------------------------------------------------- who receives a change
+
+def test_realtime_publishes_the_run_statuses_only(conn):
+    # Job lines are read with a select once a run is COMPLETED: a solve writes hundreds of rows in
+    # one transaction, which subscribers need not receive change by change.
+    ours = {"orgs", "org_members", "job_lines", "rotations", "allocation_planner_runs", "job_lines_history"}
+    published = {row[0] for row in conn.execute("select tablename from pg_publication_tables "
+                                                "where pubname = 'supabase_realtime' and schemaname = 'public'")}
+    assert published & ours == {"allocation_planner_runs"}
+
+
+def test_each_change_is_visible_to_the_runs_org_only(conn, pg_url, slot, world):
+    """Supabase Realtime sends a change to a subscriber only when the subscriber's RLS select
+    policies let them select the changed row: checked here change by change, as each user."""
+    with acting_as(conn, world["planner"]):  # queued by a planner of the org, as the edge function does
+        run_id = conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines) values (%s, 4) "
+                              "returning id", [world["acacia_run"]]).fetchone()[0]
+    assert work_until_final(pg_url, conn, run_id) == "COMPLETED"
+    assert_checked(conn, world["acacia_run"])
+    changes = [change for _, batch in run_transactions(conn, run_id) for change in batch]
+    assert [(c["action"], c["status"]) for c in changes] == [("I", "PENDING"), ("U", "GENERATING"),
+                                                              ("U", "COMPLETED")]
+    for change in changes:
+        for user, sees in (("viewer", 1), ("planner", 1), ("admin", 1), ("rival", 0), ("stranger", 0)):
+            with acting_as(conn, world[user]):
+                visible = conn.execute("select count(*) from allocation_planner_runs where id = %s and org_id = %s",
+                                       [change["id"], change["org_id"]]).fetchone()[0]
+            assert visible == sees, (user, change["status"])
