@@ -119,6 +119,33 @@ def test_no_planner_function_is_executable_by_public(conn):
                         "where n.nspname = 'planner'").fetchone()[0] >= 10
 
 
+def test_every_security_definer_function_has_a_fixed_search_path(conn):
+    unfixed = conn.execute(
+        "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+        "where n.nspname in ('planner', 'public', 'auth') and p.prosecdef "
+        "and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%%')").fetchall()
+    assert unfixed == []
+    assert conn.execute("select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+                        "where n.nspname = 'planner' and p.prosecdef").fetchone()[0] >= 5
+
+
+@pytest.mark.parametrize("role, expected", [
+    ("anon", set()),
+    ("authenticated", {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
+                       "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
+                       "planner.export_instance(uuid)", "planner.export_solution(uuid)"}),
+    ("service_role", {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
+                      "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
+                      "planner.export_instance(uuid)", "planner.export_solution(uuid)",
+                      "planner.import_instance(jsonb,uuid)", "planner.restore_job_lines(uuid)"}),
+])
+def test_who_may_call_which_planner_function(conn, role, expected):
+    callable_by = {row[0].replace(" ", "") for row in conn.execute(
+        "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+        "where n.nspname = 'planner' and has_function_privilege(%s, p.oid, 'EXECUTE')", [role])}
+    assert callable_by == {name.replace(" ", "") for name in expected}
+
+
 def test_every_planner_function_and_public_table_has_a_comment(conn):
     missing = conn.execute(
         "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
