@@ -70,3 +70,26 @@ create table if not exists public.allocation_run_pins (
 comment on table public.allocation_run_pins is
   'Placements (line, term, position) fixed by hand that every solve must keep.';
 alter table public.allocation_run_pins enable row level security;
+
+-- Limits, as receptor_planner.instance's MAX_TITLE_CHARS and MAX_CAPACITY (tests/test_bad_input.py
+-- checks that they agree): a plan or run name is made from an org name, a cohort and a year; a post
+-- never holds more lines than a planner run can make. Added by name, so applying this file again, or
+-- to a database made before a limit existed, adds only the missing ones.
+do $$
+declare
+  c record;
+begin
+  for c in select * from (values
+      ('allocation_plans',     'name_is_at_most_256_characters', 'char_length(name) <= 256'),
+      ('allocation_runs',      'name_is_at_most_256_characters', 'char_length(name) <= 256'),
+      ('allocation_run_posts', 'capacity_is_at_most_2000',       'capacity <= 2000')
+    ) as limits (table_name, constraint_name, check_expression)
+  loop
+    if not exists (select 1 from pg_constraint
+                    where conrelid = format('public.%I', c.table_name)::regclass and conname = c.constraint_name) then
+      execute format('alter table public.%I add constraint %I check (%s)',
+                     c.table_name, c.constraint_name, c.check_expression);
+    end if;
+  end loop;
+end
+$$;

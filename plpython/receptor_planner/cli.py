@@ -8,7 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .instance import InvalidDocument, parse_instance, parse_request
+from .instance import InvalidDocument, load_json, parse_instance, parse_request
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_INSTANCE = REPO / "examples" / "metro-pgy1.json"
@@ -89,11 +89,13 @@ def _run_id(text: str) -> str:
 
 def _load_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise SystemExit(f"planner: no such file: {path}")
-    except json.JSONDecodeError as e:
-        raise SystemExit(f"planner: {path} is not valid JSON: {e}")
+    try:  # the same guard as in the database: no document too large or too deep for Python
+        return load_json(text)
+    except InvalidDocument as e:
+        raise SystemExit(f"planner: {path} is not a JSON document to read: {e}")
 
 
 def _solve(args) -> int:

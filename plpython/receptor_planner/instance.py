@@ -6,7 +6,10 @@ and the reason, so a caller can fix the document without reading code.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from .rules import RuleError, resolve_rules
@@ -15,7 +18,30 @@ INSTANCE_FORMAT = "receptor-planner/instance@1"
 COHORTS = ("PGY1", "PGY2", "PGY3+")
 CATEGORIES = ("A", "B", "C", "D")
 FLAGS = ("service", "nights", "rural", "non_clinical", "excludable")
-MAX_LINES = 2000
+
+# Limits. Each lives here once; the tables' CHECK constraints (sql/1*_tables.sql) repeat the
+# numbers, and tests/test_bad_input.py checks that they agree.
+MAX_LINES = 2000  # job lines of one planner run
+MAX_TERMS = 13
+MAX_PERIOD_WEEKS = 104  # two years
+MAX_POSITIONS = 2000  # posts of one instance: far beyond any health service, small enough to model
+MAX_CAPACITY = MAX_LINES  # a post never holds more lines than a run can have
+MAX_PINS = MAX_LINES * MAX_TERMS  # every cell of every line
+MAX_LEAVE_PATTERNS = 64
+# Placements of leave the patterns allow (an upper bound on leave.leave_options). The leave model
+# has one integer per placement: the reference design's patterns allow about 1,100 and solve in
+# a tenth of a second; 20,000 take about 3 s; a pattern of five single weeks allows 1.7 million.
+MAX_LEAVE_PLACEMENTS = 20_000
+MAX_KEY_CHARS = 64  # position keys, ruleset names
+MAX_NAME_CHARS = 200  # org, team, position, specialty and subspecialty names
+MAX_TITLE_CHARS = 256  # plan and allocation run names, made from an org name, a cohort and a year
+MAX_VERSION_CHARS = 64  # affinity profile versions
+MAX_SOURCE_CHARS = 2000  # where an affinity profile's numbers come from: a paragraph
+MAX_JSON_DEPTH = 32  # the documents the planner reads and writes nest 5 levels deep
+# JSON the database hands to Python: 2000 positions with the longest names and 26,000 pins take under
+# 4 MB, a solution of 2000 lines (a restore snapshot) under 10 MB.
+MAX_DOCUMENT_CHARS = 16_000_000
+MAX_OPTIONS_CHARS = 1000  # a planner run's options: four scalars take under 100
 
 
 class InvalidDocument(ValueError):
@@ -161,14 +187,61 @@ def _kind_name(kind) -> str:
 
 
 def _show(value) -> str:
-    text = repr(value)
+    """The value as a message quotes it: short, shallow, and never a number too long to print."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        text = f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    elif isinstance(value, str):
+        text = repr(value[:40])
+    elif isinstance(value, (list, tuple)):
+        small = len(value) <= 8 and all(_is_short_scalar(v) for v in value)
+        text = repr(value) if small else f"a list of {len(value)} item{'s' * (len(value) != 1)}"
+    elif isinstance(value, dict):
+        text = f"an object of {len(value)} field{'s' * (len(value) != 1)}"
+    else:
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_short_scalar(value) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() <= 128
+    return value is None or isinstance(value, (bool, float)) or (isinstance(value, str) and len(value) <= 40)
 
 
 def _join(path: str, key) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    key = str(key)
+    if len(key) > 40:  # a field name quoted in a message stays readable
+        key = key[:37] + "..."
     return f"{path}.{key}" if path else key
+
+
+# C0 and C1 control characters (NUL among them) and unpaired surrogates: not text anyone means.
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_TEXT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps tab and newlines
+
+
+def _text(doc: dict, key: str, path: str, most: int, default: Any = ..., nullable=False, lines=False):
+    """A non-empty string field of at most ``most`` characters, without control characters."""
+    value = _get(doc, key, path, str, default, nullable)
+    if isinstance(value, str):
+        _check_text(value, _join(path, key), most, lines)
+    return value
+
+
+def _check_text(value: str, path: str, most: int, lines=False) -> None:
+    if len(value) > most:
+        raise InvalidDocument(path, f"is {len(value)} characters long; at most {most}")
+    bad = (_NOT_TEXT_LINES if lines else _NOT_TEXT).search(value)
+    if bad:
+        raise InvalidDocument(path, f"holds U+{ord(bad.group()):04X} at character {bad.start() + 1}; "
+                                    "control characters and unpaired surrogates are not text")
+
+
+def _at_most(items: list, most: int, path: str, what: str) -> None:
+    if len(items) > most:
+        raise InvalidDocument(path, f"lists {len(items)} {what}; at most {most}")
 
 
 def _per_term(value, path: str, n_terms: int, default: int | None) -> tuple[int, ...]:
@@ -179,10 +252,14 @@ def _per_term(value, path: str, n_terms: int, default: int | None) -> tuple[int,
     if _is(value, int):
         value = [value] * n_terms
     if not isinstance(value, list) or len(value) != n_terms:
-        raise InvalidDocument(path, f"must be an integer or a list of {n_terms} integers, one per term")
+        raise InvalidDocument(path, f"must be an integer or a list of {n_terms} integers, one per term, "
+                                    f"got {_show(value)}")
     for i, v in enumerate(value):
         if not _is(v, int) or v < 0:
             raise InvalidDocument(f"{path}[{i}]", f"must be a non-negative integer, got {_show(v)}")
+        if v > MAX_CAPACITY:
+            raise InvalidDocument(f"{path}[{i}]", f"must be at most {MAX_CAPACITY}, the most lines a run has; "
+                                                  f"got {_show(v)}")
     return tuple(value)
 
 
@@ -190,6 +267,76 @@ def _unknown_keys(doc: dict, allowed: set[str], path: str) -> None:
     for key in doc:
         if key not in allowed:
             raise InvalidDocument(_join(path, key), "is not a known field")
+
+
+# ---------------------------------------------------------------- JSON text
+
+class _LongNumber:
+    """A JSON integer too long for Python to convert: it fails every type check, with its field."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"a number of {self.digits} digits"
+
+
+def _read_int(text: str):
+    return int(text) if len(text) <= 100 else _LongNumber(len(text.lstrip("-")))
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]')
+
+
+def load_json(text: str, field: str = "", max_chars: int = MAX_DOCUMENT_CHARS) -> Any:
+    """Parse JSON text, refusing what would exhaust Python rather than answer.
+
+    Over ``max_chars`` characters or deeper than MAX_JSON_DEPTH is ``field: reason``
+    (a too deep part is named by its path under ``field``); an integer of more
+    than 100 digits reads as a value every validator refuses with its field.
+    """
+    if len(text) > max_chars:
+        raise InvalidDocument(field or "(document)", f"is {len(text)} characters of JSON; at most {max_chars}")
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if brackets and max(accumulate(map(_BRACKET_STEP.get, brackets), initial=0)) > MAX_JSON_DEPTH:
+        raise InvalidDocument(_too_deep_path(text, field), f"nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, parse_int=_read_int)
+    except ValueError as e:  # json.JSONDecodeError is one; the database only hands over valid JSON
+        raise InvalidDocument(field or "(document)", f"is not JSON: {e}") from None
+
+
+def _too_deep_path(text: str, field: str) -> str:
+    """The path of the first container nested deeper than MAX_JSON_DEPTH (its first segments)."""
+    path: list = []  # one entry per open container: the current index, or the current key
+    expect_key = False
+    for token in _JSON_TOKEN.finditer(text):
+        t = token.group()
+        if t in "[{":
+            if len(path) == MAX_JSON_DEPTH:
+                break
+            path.append(0 if t == "[" else None)
+            expect_key = t == "{"
+        elif not path:  # text outside any container: not JSON, which json.loads will say
+            continue
+        elif t in "]}":
+            path.pop()
+        elif t == ",":
+            if isinstance(path[-1], int):
+                path[-1] += 1
+            else:
+                expect_key = True
+        elif t == ":":
+            expect_key = False
+        elif expect_key:
+            path[-1] = json.loads(t)
+    shown = field
+    for segment in path[:4]:
+        shown = _join(shown, segment if segment is not None else "")
+    return shown if shown and not shown.startswith("[") else f"(document){shown}"
 
 
 # ---------------------------------------------------------------- instance
@@ -203,7 +350,8 @@ def parse_instance(doc: Any) -> Instance:
     if doc.get("format") != INSTANCE_FORMAT:
         raise InvalidDocument("format", f"must be {INSTANCE_FORMAT!r}, got {_show(doc.get('format'))}")
     org = _get(doc, "org", "", dict)
-    org_name = _get(org, "name", "org", str)
+    _unknown_keys(org, {"name"}, "org")
+    org_name = _text(org, "name", "org", MAX_NAME_CHARS)
     cohort = _get(doc, "cohort", "", str)
     if cohort not in COHORTS:
         raise InvalidDocument("cohort", f"must be one of {', '.join(COHORTS)}, got {_show(cohort)}")
@@ -229,19 +377,20 @@ def _parse_start_date(text: str) -> dt.date:
 
 def _parse_term_weeks(doc: dict) -> tuple[int, ...]:
     weeks = _get(doc, "term_weeks", "", list)
-    if not 1 <= len(weeks) <= 13:
-        raise InvalidDocument("term_weeks", "must list 1 to 13 terms")
+    if not 1 <= len(weeks) <= MAX_TERMS:
+        raise InvalidDocument("term_weeks", f"must list 1 to {MAX_TERMS} terms")
     for i, w in enumerate(weeks):
-        if not _is(w, int) or w < 1:
-            raise InvalidDocument(f"term_weeks[{i}]", f"must be a positive integer, got {_show(w)}")
+        if not _is(w, int) or not 1 <= w <= MAX_PERIOD_WEEKS:
+            raise InvalidDocument(f"term_weeks[{i}]", f"must be an integer in 1..{MAX_PERIOD_WEEKS}, got {_show(w)}")
     period = doc.get("period_weeks")
     if period is not None:
-        if not _is(period, int) or period < 1:
-            raise InvalidDocument("period_weeks", f"must be a positive integer, got {_show(period)}")
+        if not _is(period, int) or not 1 <= period <= MAX_PERIOD_WEEKS:
+            raise InvalidDocument("period_weeks", f"must be an integer in 1..{MAX_PERIOD_WEEKS}, got {_show(period)}")
         if sum(weeks) != period:
             raise InvalidDocument("term_weeks", f"term lengths sum to {sum(weeks)}, not the period of {period} weeks")
-    if sum(weeks) > 104:
-        raise InvalidDocument("term_weeks", f"term lengths sum to {sum(weeks)} weeks; a period is at most 104")
+    if sum(weeks) > MAX_PERIOD_WEEKS:
+        raise InvalidDocument("term_weeks", f"term lengths sum to {sum(weeks)} weeks; a period is at most "
+                                            f"{MAX_PERIOD_WEEKS}")
     return tuple(weeks)
 
 
@@ -255,12 +404,15 @@ def parse_leave(doc: Any, term_weeks: tuple[int, ...], path: str = "leave") -> L
     period = sum(term_weeks)
     weeks = _get(doc, "weeks", path, int, 5)
     if not 0 <= weeks < period:
-        raise InvalidDocument(f"{path}.weeks", f"must be between 0 and {period - 1}, got {weeks}")
+        raise InvalidDocument(f"{path}.weeks", f"must be between 0 and {period - 1}, got {_show(weeks)}")
     fixed = []
-    for i, block in enumerate(_get(doc, "fixed_blocks", path, list, [])):
+    fixed_blocks = _get(doc, "fixed_blocks", path, list, [])
+    _at_most(fixed_blocks, period, f"{path}.fixed_blocks", "blocks")  # more would overlap
+    for i, block in enumerate(fixed_blocks):
         bpath = f"{path}.fixed_blocks[{i}]"
         if not isinstance(block, dict):
             raise InvalidDocument(bpath, "must be an object {start_week, weeks}")
+        _unknown_keys(block, {"start_week", "weeks"}, bpath)
         start = _get(block, "start_week", bpath, int)
         length = _get(block, "weeks", bpath, int)
         if length < 1 or start < 1 or start + length - 1 > period:
@@ -275,10 +427,12 @@ def parse_leave(doc: Any, term_weeks: tuple[int, ...], path: str = "leave") -> L
         raise InvalidDocument(f"{path}.fixed_blocks", f"fixed blocks take more than the {weeks} leave weeks")
     default_patterns = [[free_weeks]] if free_weeks else [[]]
     patterns = []
-    for i, pattern in enumerate(_get(doc, "patterns", path, list, default_patterns)):
+    pattern_list = _get(doc, "patterns", path, list, default_patterns)
+    _at_most(pattern_list, MAX_LEAVE_PATTERNS, f"{path}.patterns", "patterns")
+    for i, pattern in enumerate(pattern_list):
         ppath = f"{path}.patterns[{i}]"
-        if not isinstance(pattern, list) or not all(_is(b, int) and b >= 1 for b in pattern):
-            raise InvalidDocument(ppath, "must be a list of positive block lengths in weeks")
+        if not isinstance(pattern, list) or not all(_is(b, int) and 1 <= b <= period for b in pattern):
+            raise InvalidDocument(ppath, f"must be a list of block lengths in weeks, each in 1..{period}")
         if sum(pattern) != free_weeks:
             raise InvalidDocument(ppath, f"blocks sum to {sum(pattern)} weeks, but {free_weeks} leave weeks "
                                          "remain outside fixed blocks")
@@ -288,21 +442,61 @@ def parse_leave(doc: Any, term_weeks: tuple[int, ...], path: str = "leave") -> L
     if len(set(patterns)) != len(patterns):
         raise InvalidDocument(f"{path}.patterns", "lists a pattern twice")
     min_gap = _get(doc, "min_gap_weeks", path, int, 0)
-    if min_gap < 0:
-        raise InvalidDocument(f"{path}.min_gap_weeks", "must be non-negative")
+    if not 0 <= min_gap <= period:
+        raise InvalidDocument(f"{path}.min_gap_weeks", f"must be an integer in 0..{period}, got {_show(min_gap)}")
     within_term = _get(doc, "within_term", path, bool, True)
     max_concurrent = _get(doc, "max_concurrent", path, int, None, nullable=True)
-    if max_concurrent is not None and max_concurrent < 0:
-        raise InvalidDocument(f"{path}.max_concurrent", "must be non-negative")
+    if max_concurrent is not None and not 0 <= max_concurrent <= MAX_LINES:
+        raise InvalidDocument(f"{path}.max_concurrent", f"must be null or an integer in 0..{MAX_LINES}, "
+                                                        f"got {_show(max_concurrent)}")
     front = _get(doc, "front_load_target", path, float, None, nullable=True)
-    if front is not None and not 0 <= front <= 1:
-        raise InvalidDocument(f"{path}.front_load_target", "must be a share between 0 and 1")
+    if front is not None and not 0 <= front <= 1:  # NaN fails this too
+        raise InvalidDocument(f"{path}.front_load_target", f"must be a share between 0 and 1, got {_show(front)}")
+    placements = _placements(patterns, term_weeks, fixed, min_gap, within_term)
+    if placements > MAX_LEAVE_PLACEMENTS:
+        raise InvalidDocument(f"{path}.patterns", f"allow {_show(placements)} placements of leave in the period; "
+                                                  f"at most {MAX_LEAVE_PLACEMENTS}: use fewer, longer blocks, "
+                                                  "fewer patterns or a longer min_gap_weeks")
     return Leave(weeks, tuple(patterns), min_gap, within_term, max_concurrent, tuple(fixed), front)
+
+
+def _placements(patterns: list[tuple[int, ...]], term_weeks: tuple[int, ...], fixed: list[tuple[int, int]],
+                min_gap: int, within_term: bool) -> int:
+    """How many ways leave.leave_options places the patterns' blocks (before it drops the ways that
+    leave a whole term on leave): counted, not listed, since the count can be astronomical."""
+    period = sum(term_weeks)
+    term_of = [0] + [t for t, weeks in enumerate(term_weeks, start=1) for _ in range(weeks)]
+    gap = max(min_gap, 1)  # as leave_options: blocks closer than one week would merge
+    starts: dict[int, list[bool]] = {}  # block length -> whether a block may start at each week
+
+    def allowed(length: int) -> list[bool]:
+        if length not in starts:
+            ok = [False] * (period + 1)
+            for start in range(1, period - length + 2):
+                end = start + length - 1
+                ok[start] = (not within_term or term_of[start] == term_of[end]) and all(
+                    start - (fs + fn - 1) - 1 >= gap or fs - end - 1 >= gap for fs, fn in fixed)
+            starts[length] = ok
+        return starts[length]
+
+    total = 0
+    for pattern in patterns:
+        # ways[e]: placements of the blocks still to place, the next one starting in week e or later.
+        ways = [1] * (period + 3)
+        for length in reversed(pattern):
+            later, ok = ways, allowed(length)
+            ways = [0] * (period + 3)
+            for start in range(period, 0, -1):
+                here = later[min(start + length + gap, period + 2)] if ok[start] else 0
+                ways[start] = ways[start + 1] + here
+        total += ways[1]
+    return total
 
 
 def _parse_positions(items: list, n_terms: int) -> tuple[Position, ...]:
     if not items:
         raise InvalidDocument("positions", "must list at least one position")
+    _at_most(items, MAX_POSITIONS, "positions", "positions")
     seen: set[str] = set()
     positions = []
     for i, item in enumerate(items):
@@ -311,7 +505,7 @@ def _parse_positions(items: list, n_terms: int) -> tuple[Position, ...]:
             raise InvalidDocument(path, "must be an object")
         _unknown_keys(item, {"key", "name", "team", "specialty", "subspecialty", "categories",
                              "capacity", "min_fill", "terms", *FLAGS}, path)
-        key = _get(item, "key", path, str).strip()
+        key = _text(item, "key", path, MAX_KEY_CHARS).strip()
         if key in seen:
             raise InvalidDocument(f"{path}.key", f"{key!r} is used by another position")
         seen.add(key)
@@ -332,11 +526,11 @@ def _parse_positions(items: list, n_terms: int) -> tuple[Position, ...]:
         for t in range(1, n_terms + 1):
             if t not in terms and min_fill[t - 1] > 0:
                 raise InvalidDocument(f"{path}.min_fill[{t - 1}]", f"term {t} is not offered, so it must be 0")
-        subspecialty = _get(item, "subspecialty", path, str, None, nullable=True)
-        team = _get(item, "team", path, str, None, nullable=True)
+        subspecialty = _text(item, "subspecialty", path, MAX_NAME_CHARS, None, nullable=True)
+        team = _text(item, "team", path, MAX_NAME_CHARS, None, nullable=True)
         positions.append(Position(
-            key=key, name=_get(item, "name", path, str, key), team=team,
-            specialty=_get(item, "specialty", path, str).strip(),
+            key=key, name=_text(item, "name", path, MAX_NAME_CHARS, key), team=team,
+            specialty=_text(item, "specialty", path, MAX_NAME_CHARS).strip(),
             subspecialty=subspecialty.strip() if subspecialty else None,
             categories=tuple(sorted(categories)), capacity=capacity, min_fill=min_fill,
             terms=tuple(sorted(terms)), **flags))
@@ -360,6 +554,7 @@ def _parse_pins(items: Any, positions: tuple[Position, ...], n_terms: int) -> tu
         return ()
     if not isinstance(items, list):
         raise InvalidDocument("pins", "must be a list")
+    _at_most(items, MAX_PINS, "pins", "pins")
     keys = {p.key: p for p in positions}
     pins: dict[tuple[int, int], Pin] = {}
     for i, item in enumerate(items):
@@ -382,7 +577,7 @@ def _parse_pins(items: Any, positions: tuple[Position, ...], n_terms: int) -> tu
                 raise InvalidDocument(f"{path}.term", f"must be a term number in 1..{n_terms}")
             placements = [(term, _get(item, "position", path, str))]
         for term, key in placements:
-            if key not in keys:
+            if not isinstance(key, str) or key not in keys:
                 raise InvalidDocument(path, f"unknown position {_show(key)}")
             if not keys[key].offered(term):
                 raise InvalidDocument(path, f"position {key} is not offered in term {term}")
@@ -401,20 +596,32 @@ def parse_affinity(doc: Any, path: str) -> dict | None:
         raise InvalidDocument(path, "must be an object {version, source, weights}")
     _unknown_keys(doc, {"version", "source", "weights"}, path)
     version = doc.get("version")
-    if not (_is(version, str) or _is(version, int)):
+    if _is(version, int):
+        if not 0 <= version < 10 ** MAX_VERSION_CHARS:
+            raise InvalidDocument(f"{path}.version", f"must be a non-negative integer of at most "
+                                                     f"{MAX_VERSION_CHARS} digits, got {_show(version)}")
+    elif _is(version, str):
+        _check_text(version, f"{path}.version", MAX_VERSION_CHARS)
+    else:
         raise InvalidDocument(f"{path}.version", "is required (a string or an integer)")
-    _get(doc, "source", path, str)
+    _text(doc, "source", path, MAX_SOURCE_CHARS, lines=True)
     weights = _get(doc, "weights", path, dict)
+    # Weighs pairs of specialties, which are position attributes: no more of them than positions.
+    _at_most(list(weights), MAX_POSITIONS, f"{path}.weights", "specialties")
     for a, row in weights.items():
+        _check_text(a, _join(f"{path}.weights", a), MAX_NAME_CHARS)
         if not isinstance(row, dict):
-            raise InvalidDocument(f"{path}.weights.{a}", "must be an object of weights")
+            raise InvalidDocument(_join(f"{path}.weights", a), "must be an object of weights")
+        _at_most(list(row), MAX_POSITIONS, _join(f"{path}.weights", a), "specialties")
         for b, w in row.items():
-            wpath = f"{path}.weights.{a}.{b}"
+            wpath = _join(_join(f"{path}.weights", a), b)
+            _check_text(b, wpath, MAX_NAME_CHARS)
             if not _is(w, int) or not -100 <= w <= 100:
                 raise InvalidDocument(wpath, f"must be an integer in -100..100, got {_show(w)}")
             back = weights.get(b, {}).get(a, w) if isinstance(weights.get(b), dict) else w
             if back != w:
-                raise InvalidDocument(wpath, f"is {w} but {path}.weights.{b}.{a} is {back}; weights are symmetric")
+                raise InvalidDocument(wpath, f"is {w} but {_join(_join(f'{path}.weights', b), a)} is {_show(back)}; "
+                                             "weights are symmetric")
     return doc
 
 
@@ -426,23 +633,25 @@ def parse_request(doc: Any, cohort: str, n_terms: int) -> Request:
         raise InvalidDocument("(request)", "must be an object")
     n = _get(doc, "n_job_lines", "", int)
     if not 1 <= n <= MAX_LINES:
-        raise InvalidDocument("n_job_lines", f"must be between 1 and {MAX_LINES}, got {n}")
+        raise InvalidDocument("n_job_lines", f"must be between 1 and {MAX_LINES}, got {_show(n)}")
     constraints = _get(doc, "constraints", "", list, ["UNRESTRICTED"])
     if not all(isinstance(c, str) for c in constraints):
         raise InvalidDocument("constraints", "must be a list of ruleset names")
+    for i, name in enumerate(constraints):
+        _check_text(name, f"constraints[{i}]", MAX_KEY_CHARS)
     try:
         resolve_rules(constraints, cohort)
     except RuleError as e:
         raise InvalidDocument("constraints", str(e)) from None
     allow_partial = _get(doc, "allow_partial", "", bool, False)
     max_seconds = _get(doc, "max_seconds", "", float, 60.0)
-    if not 0 < max_seconds <= 3600:
-        raise InvalidDocument("max_seconds", f"must be more than 0 and at most 3600, got {max_seconds}")
+    if not 0 < max_seconds <= 3600:  # NaN fails this too
+        raise InvalidDocument("max_seconds", f"must be more than 0 and at most 3600, got {_show(max_seconds)}")
     seed = _get(doc, "seed", "", int, 0)
     if not 0 <= seed < 2**31:
         raise InvalidDocument("seed", "must be a non-negative 32-bit integer")
     workers = _get(doc, "num_workers", "", int, 1)
     if not 1 <= workers <= 16:
-        raise InvalidDocument("num_workers", f"must be between 1 and 16, got {workers}")
+        raise InvalidDocument("num_workers", f"must be between 1 and 16, got {_show(workers)}")
     return Request(n, tuple(constraints) or ("UNRESTRICTED",), allow_partial,
                    float(max_seconds), seed, workers)

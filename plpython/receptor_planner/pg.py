@@ -12,22 +12,26 @@ import dataclasses
 import json
 import time
 
-from .instance import InvalidDocument, Instance, Leave, parse_affinity, parse_instance, parse_leave, \
-    parse_request
+from .instance import MAX_DOCUMENT_CHARS, MAX_KEY_CHARS, MAX_OPTIONS_CHARS, InvalidDocument, Instance, Leave, \
+    load_json, parse_affinity, parse_instance, parse_leave, parse_request
 from .rules import RuleError, resolve_rules
 
 OPTION_KEYS = ("allow_partial", "max_seconds", "seed", "num_workers")
 
 
-def _json(value):
-    """PL/Python hands json/jsonb over as text."""
-    return json.loads(value) if isinstance(value, str) else value
+def _json(value, field: str = "", max_chars: int = MAX_DOCUMENT_CHARS):
+    """PL/Python hands json/jsonb over as text: parsed within instance.load_json's size and depth
+    limits, or InvalidDocument naming ``field`` (or the too deep part under it)."""
+    return load_json(value, field, max_chars) if isinstance(value, str) else value
 
 
 # ---------------------------------------------------------------- validators for triggers
 
 def constraints_error(constraints, cohort: str) -> str | None:
     """Why a planner run's ruleset list cannot be used for the cohort, or None."""
+    for i, name in enumerate(constraints or []):  # a text[] of any size or shape: never quote it whole
+        if not isinstance(name, str) or len(name) > MAX_KEY_CHARS:
+            return f"ruleset {i + 1} is not a name of at most {MAX_KEY_CHARS} characters"
     try:
         resolve_rules(list(constraints or []), cohort)
     except RuleError as e:
@@ -37,13 +41,16 @@ def constraints_error(constraints, cohort: str) -> str | None:
 
 def options_error(options) -> str | None:
     """``field: reason`` for a planner run's options object, or None."""
-    doc = _json(options)
-    if not isinstance(doc, dict):
-        return None  # the options_is_an_object constraint reports it
-    for key in doc:
-        if key not in OPTION_KEYS:
-            return f"{key}: is not a known option ({', '.join(OPTION_KEYS)})"
+    if isinstance(options, str) and len(options) > MAX_OPTIONS_CHARS:
+        return None  # the options_is_at_most_..._characters constraint reports it
     try:
+        doc = _json(options)  # a too deep part is named by its path, which starts with its option
+        if not isinstance(doc, dict):
+            return None  # the options_is_an_object constraint reports it
+        for key in doc:
+            if key not in OPTION_KEYS:
+                raise InvalidDocument(key if len(key) <= 40 else key[:37] + "...",
+                                      f"is not a known option ({', '.join(OPTION_KEYS)})")
         # n_job_lines and constraints have their own checks; validate the options alone.
         parse_request({**doc, "n_job_lines": 1, "constraints": []}, "PGY3+", 1)
     except InvalidDocument as e:
@@ -60,7 +67,7 @@ def leave_error(leave, term_weeks) -> str | None:
     if not _term_weeks_ok(term_weeks):
         return None  # the term_weeks constraints report it
     try:
-        parse_leave(_json(leave), tuple(term_weeks))
+        parse_leave(_json(leave, "leave"), tuple(term_weeks))
     except InvalidDocument as e:
         return str(e)
     return None
@@ -89,7 +96,8 @@ def normal_leave(leave, term_weeks) -> str:
 def affinity_error(version, source, weights) -> str | None:
     """``affinity_profiles.field: reason`` for a profile, or None."""
     try:
-        parse_affinity({"version": version, "source": source, "weights": _json(weights)}, "affinity_profiles")
+        weights = _json(weights, "affinity_profiles.weights")
+        parse_affinity({"version": version, "source": source, "weights": weights}, "affinity_profiles")
     except InvalidDocument as e:
         return str(e)
     return None
@@ -343,7 +351,7 @@ def _finish(plpy, run, status: str, metadata: dict, error: str | None = None,
     """Set the final status, fenced on the state and attempt the solve started from;
     None when the fence holds (the run was cancelled or rescued meanwhile)."""
     rows = _execute(plpy, "update public.allocation_planner_runs "
-                          # clock_timestamp: in planner.work this transaction began before the solve
+                          # clock_timestamp: in a worker loop this transaction began before the solve
                           "set status = $2, result_metadata = $3, error = $4, finished_at = clock_timestamp(), "
                           "    started_at = coalesce(started_at, transaction_timestamp()) "
                           "where id = $1 and status = $5 and attempt = $6 returning id",
@@ -423,7 +431,7 @@ def _row(plpy, sql: str, types: list[str], args: list):
 # ---------------------------------------------------------------- worker
 
 def work(plpy, slot: int, seconds: int) -> None:
-    """The worker loop of planner.work: claim, commit GENERATING, solve, commit the outcome.
+    """The worker loop (planner.worker_statement): claim, commit GENERATING, solve, commit the outcome.
 
     Every status change is its own commit, so logical decoding (Realtime)
     sees PENDING, GENERATING and the outcome as separate changes.
@@ -438,7 +446,7 @@ def work(plpy, slot: int, seconds: int) -> None:
         _work_loop(plpy, slot, seconds, settings)
     finally:
         # a session-level lock: without this, the slot stays taken for as long as the session lives
-        # (a pooled or DBA connection that CALLs planner.work again from another session finds it busy)
+        # (a pooled or DBA connection that runs the worker again from another session finds it busy)
         plpy.execute(plpy.prepare("select pg_advisory_unlock(planner._slot_lock($1))", ["int"]), [slot])
 
 
