@@ -35,7 +35,8 @@ end
 $guard$;
 
 create extension if not exists plpython3u;
-create extension if not exists pg_cron;
+-- In pg_catalog, as Supabase installs it: an extension in public would be on every API's path.
+create extension if not exists pg_cron with schema pg_catalog;
 -- gen_random_uuid() is built into PostgreSQL 13+: no pgcrypto needed.
 
 create schema if not exists planner;

@@ -53,7 +53,7 @@ comment on function planner._load_python() is
   'superuser''s to read.';
 
 create or replace function planner._constraints_error(constraints text[], cohort text) returns text
-language plpython3u stable
+language plpython3u stable set search_path = pg_catalog
 as $$
 if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 from receptor_planner.pg import constraints_error
@@ -63,7 +63,7 @@ comment on function planner._constraints_error(text[], text) is
   'Why a ruleset list cannot be used for the cohort (receptor_planner.rules.resolve_rules), or null.';
 
 create or replace function planner._options_error(options jsonb) returns text
-language plpython3u stable
+language plpython3u stable set search_path = pg_catalog
 as $$
 if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 from receptor_planner.pg import options_error
@@ -73,7 +73,7 @@ comment on function planner._options_error(jsonb) is
   '"field: reason" for planner run options (receptor_planner.instance.parse_request), or null.';
 
 create or replace function planner._leave_error(leave jsonb, term_weeks int[]) returns text
-language plpython3u stable
+language plpython3u stable set search_path = pg_catalog
 as $$
 if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 from receptor_planner.pg import leave_error
@@ -83,7 +83,7 @@ comment on function planner._leave_error(jsonb, int[]) is
   '"leave.field: reason" for a plan''s leave object (receptor_planner.instance.parse_leave), or null.';
 
 create or replace function planner._normal_leave(leave jsonb, term_weeks int[]) returns jsonb
-language plpython3u stable
+language plpython3u stable set search_path = pg_catalog
 as $$
 if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 from receptor_planner.pg import normal_leave
@@ -93,7 +93,7 @@ comment on function planner._normal_leave(jsonb, int[]) is
   'A valid leave object with every default filled in, so stored plans are explicit.';
 
 create or replace function planner._affinity_error(version text, source text, weights jsonb) returns text
-language plpython3u stable
+language plpython3u stable set search_path = pg_catalog
 as $$
 if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 from receptor_planner.pg import affinity_error

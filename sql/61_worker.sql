@@ -6,20 +6,28 @@
 -- run inserted at any moment starts within one poll. pg_cron never overlaps two
 -- runs of one job and queues the next, so a slot's loops follow each other.
 
--- No SET clause: a procedure with one cannot commit. Its queries name their schemas.
-create or replace procedure planner.work(slot int default 1, seconds int default 60)
-language plpython3u
-as $$
+-- The worker is a DO block, not a procedure: it commits between status changes, and a routine
+-- that commits cannot carry a SET clause, so a procedure could not fix its search_path (which
+-- Supabase's advisors require of every routine). A DO block is no routine: only a superuser may
+-- run one in plpython3u, which is who pg_cron runs the planner's jobs as.
+drop procedure if exists planner.work(int, int);
+
+create or replace function planner.worker_statement(slot int default 1, seconds int default 60) returns text
+language sql immutable set search_path = pg_catalog
+as $fn$
+  select format($worker$do language plpython3u $do$
 if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
 from receptor_planner.pg import work
-work(plpy, slot, seconds)
-$$;
+work(plpy, %s, %s)
+$do$$worker$, slot, seconds)
+$fn$;
 -- 60 s: the loop outlives the minute, so pg_cron has queued the next run and starts it at once.
-comment on procedure planner.work(int, int) is
-  'Worker loop for one slot (call it as a top-level CALL): holds the slot''s advisory lock (one worker per '
-  'slot), claims PENDING runs oldest first with SKIP LOCKED, commits GENERATING, solves, and commits the '
-  'outcome with the lines; loops for about `seconds`. Returns at once when another worker holds the slot '
-  'or the slot is above planner.settings.max_concurrent_solves.';
+comment on function planner.worker_statement(int, int) is
+  'The statement of the worker loop for one slot, a DO block to run at top level (what the pg_cron jobs '
+  'run; psql: SELECT planner.worker_statement(1, 60) \gexec): it holds the slot''s advisory lock (one '
+  'worker per slot), claims PENDING runs oldest first with SKIP LOCKED, commits GENERATING, solves, and '
+  'commits the outcome with the lines; loops for about `seconds`. It returns at once when another worker '
+  'holds the slot or the slot is above planner.settings.max_concurrent_solves.';
 
 create or replace function planner._claim_run() returns public.allocation_planner_runs
 language sql set search_path = pg_catalog, public, planner
@@ -104,9 +112,8 @@ language plpgsql set search_path = pg_catalog, public, planner
 as $$
 declare
   settings planner.settings := planner._settings();
-  wanted   text[] := '{}';
+  wanted   text[] := '{}'::text[];
   job      record;
-  slot     int;
   jobs     int := 0;
 begin
   if settings.schedule_enabled then
@@ -123,7 +130,7 @@ begin
     return 0;
   end if;
   for slot in 1 .. settings.max_concurrent_solves loop
-    perform cron.schedule(format('planner-worker-%s', slot), '* * * * *', format('call planner.work(%s)', slot));
+    perform cron.schedule(format('planner-worker-%s', slot), '* * * * *', planner.worker_statement(slot));
     jobs := jobs + 1;
   end loop;
   perform cron.schedule('planner-rescue', '* * * * *', 'select planner.rescue()');

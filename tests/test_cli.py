@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from receptor_planner import cluster
 from receptor_planner.checker import check
 from receptor_planner.generator import generate
 
@@ -221,7 +222,7 @@ def test_watch_follows_a_run_from_the_queue_through_a_worker(conn, pg_url, rural
         try:
             with psycopg.connect(pg_url, autocommit=True) as own:
                 while not stop.is_set():
-                    own.execute("call planner.work(1, 2)")
+                    cluster.run_worker(own, 1, 2)
         except psycopg.Error as e:
             errors.append(e)
 

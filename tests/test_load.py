@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from receptor_planner import cluster
 from receptor_planner.checker import check
 
 from builders import instance, post
@@ -61,7 +62,7 @@ def queue_load(conn) -> tuple[list, list]:
 
 
 class Worker(threading.Thread):
-    """CALLs planner.work(slot, seconds) on its own connection, again and again until told to stop."""
+    """Runs the worker loop of ``slot`` on its own connection, again and again until told to stop."""
 
     def __init__(self, pg_url: str, slot: int, seconds: int, once: bool = False):
         super().__init__(daemon=True)
@@ -77,7 +78,7 @@ class Worker(threading.Thread):
                 self.pid = conn.execute("select pg_backend_pid()").fetchone()[0]
                 while not self.stop.is_set():
                     started = time.monotonic()
-                    conn.execute("call planner.work(%s, %s)", [self.slot, self.seconds])
+                    cluster.run_worker(conn, self.slot, self.seconds)
                     self.calls.append(time.monotonic() - started)
                     if self.once:
                         return
@@ -165,17 +166,17 @@ def test_two_hundred_runs_from_twenty_orgs_solved_once_each_two_at_a_time(conn, 
 
 def test_a_slot_is_free_again_once_its_worker_returns(conn, pg_url):
     """A worker's slot lock is a session lock: it must be released when the CALL returns, not when the
-    session ends, or a pooled connection that once ran planner.work blocks the slot for every other one."""
+    session ends, or a pooled connection that once ran the worker blocks the slot for every other one."""
     conn.execute("update allocation_planner_runs set status = 'CANCELLED' where status = 'PENDING'")
     with psycopg.connect(pg_url, autocommit=True) as first, psycopg.connect(pg_url, autocommit=True) as second:
-        first.execute("call planner.work(1, 1)")
+        cluster.run_worker(first, 1, 1)
         assert first.execute("select count(*) from pg_locks where locktype = 'advisory' "
                              "and pid = pg_backend_pid()").fetchone()[0] == 0
         allocation_run = conn.execute("select planner.import_instance(%s)",
                                       [Jsonb(tiny("Slot Health"))]).fetchone()[0]
         run_id = conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines) "
                               "values (%s, %s) returning id", [allocation_run, LINES]).fetchone()[0]
-        second.execute("call planner.work(1, 2)")  # `first` is still connected
+        cluster.run_worker(second, 1, 2)  # `first` is still connected
         status, pid = conn.execute("select status, worker_pid from allocation_planner_runs where id = %s",
                                    [run_id]).fetchone()
         assert status == "COMPLETED"

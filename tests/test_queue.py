@@ -1,4 +1,4 @@
-"""The run queue inside PostgreSQL: planner.work, cancel, rescue, guard rails, views, pg_cron.
+"""The run queue inside PostgreSQL: the worker, cancel, rescue, guard rails, views, pg_cron.
 
 The story: a service queues a planner run and a worker slot picks it up,
 solves it at a lower CPU priority and commits the lines; a run can be
@@ -7,7 +7,7 @@ the run is never left with partial lines: the rescuer puts a run whose worker
 is gone back in the queue, or fails it once its attempts or its deadline are
 spent. pg_cron drives the workers once a minute.
 
-Workers are real: ``CALL planner.work(slot, seconds)`` on their own autocommit
+Workers are real: the worker loop (``planner.worker_statement(slot, seconds)``) on their own autocommit
 connection, in a thread. A ``stress`` instance (302 lines) is a solve that is
 still running when the test acts on it; ``rural`` instances solve in moments.
 Waits are bounded polls; no test asserts how long anything took.
@@ -26,6 +26,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from receptor_planner import cluster
 from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
@@ -94,7 +95,7 @@ def _connect(url: str):
 
 
 class Worker:
-    """``CALL planner.work(slot, seconds)`` in a thread, on its own autocommit connection.
+    """The worker loop (``planner.worker_statement(slot, seconds)``) in a thread, on its own autocommit connection.
 
     ``pid`` is the backend that works; ``error`` is what the CALL raised, if anything.
     """
@@ -111,7 +112,7 @@ class Worker:
 
     def _work(self, slot: int, seconds: int) -> None:
         try:
-            self.conn.execute("call planner.work(%s, %s)", [slot, seconds])
+            cluster.run_worker(self.conn, slot, seconds)
         except BaseException as e:  # noqa: BLE001  (the test reads it)
             self.error = e
 
@@ -198,13 +199,13 @@ class Queue:
                         "where status in ('PENDING', 'GENERATING')")
 
     def stop_other_workers(self) -> None:
-        """Cancel any planner.work not started by this test (a pg_cron job) until none is left."""
+        """Cancel any worker loop not started by this test (a pg_cron job) until none is left."""
         ours = [w.pid for w in self.workers]
 
         def strays():
             return [pid for (pid,) in self.db.execute(
                 "select pid from pg_stat_activity where pid <> pg_backend_pid() and not (pid = any(%s)) "
-                "and query ilike '%%planner.work%%' and state = 'active'", [ours])]
+                "and query ilike '%%receptor_planner.pg import work%%' and state = 'active'", [ours])]
 
         def none_left():
             for pid in strays():
@@ -428,7 +429,8 @@ def test_a_statement_timeout_fails_the_run(queue):
     db = queue.db
     stress, run_id = queue.stress_run()
     # OR-Tools is loaded first (a zero-second loop), so the 4 s go to the solve.
-    worker = queue.worker(seconds=60, setup=("call planner.work(1, 0)", "set statement_timeout = '4s'"))
+    worker = queue.worker(seconds=60, setup=(db.execute("select planner.worker_statement(1, 0)").fetchone()[0],
+                                                      "set statement_timeout = '4s'"))
     worker.join()
     assert isinstance(worker.error, psycopg.errors.QueryCanceled)
     assert "statement timeout" in str(worker.error)
@@ -605,7 +607,7 @@ def test_schedule_workers_installs_the_jobs_idempotently(queue):
         queue.settings(schedule_enabled=True)
         assert db.execute("select planner.schedule_workers()").fetchone()[0] == 2
         assert db.execute("select planner.schedule_workers()").fetchone()[0] == 2
-        assert _planner_jobs(db) == {"planner-worker-1": ("* * * * *", "call planner.work(1)"),
+        assert _planner_jobs(db) == {"planner-worker-1": ("* * * * *", db.execute("select planner.worker_statement(1)").fetchone()[0]),
                                      "planner-rescue": ("* * * * *", "select planner.rescue()")}
         queue.settings(max_concurrent_solves=2)
         assert db.execute("select planner.schedule_workers()").fetchone()[0] == 3

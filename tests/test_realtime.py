@@ -16,6 +16,7 @@ import time
 import psycopg
 import pytest
 
+from receptor_planner import cluster
 from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
@@ -82,7 +83,7 @@ def work_until_final(pg_url, conn, run_id, slot=1, timeout=180) -> str:
         try:
             with psycopg.connect(pg_url, autocommit=True) as own:
                 while not stop.is_set():
-                    own.execute("call planner.work(%s, 2)", [slot])
+                    cluster.run_worker(own, slot, 2)
         except BaseException as e:  # noqa: BLE001  (reported by the test)
             errors.append(e)
 

@@ -52,6 +52,7 @@ from ortools.sat.python import cp_model
 
 from . import metrics
 from .checker import check
+from .cluster import run_worker
 from .generator import generate
 from .instance import Instance, parse_instance, parse_request
 from .leave import LeaveOption, leave_options
@@ -612,8 +613,8 @@ class Bench:
                          timeout, f"run {run_id} to finish")
 
     def workers(self) -> list[tuple[int, dt.datetime]]:
-        """(pid, query start) of the backends running planner.work."""
-        return self.db.execute("select pid, query_start from pg_stat_activity where query ilike 'call planner.work%%' "
+        """(pid, query start) of the backends running a worker loop."""
+        return self.db.execute("select pid, query_start from pg_stat_activity where query ilike '%%receptor_planner.pg import work%%' "
                                "and pid <> pg_backend_pid() order by query_start").fetchall()
 
 
@@ -667,7 +668,7 @@ def summarise(rows: list[dict]) -> dict:
 
 class MinuteDispatcher(threading.Thread):
     """The naive baseline: at each minute boundary, a new session (as a pg_cron job gets) calls
-    planner.work until no run is pending, then waits for the next minute."""
+    the worker loop until no run is pending, then waits for the next minute."""
 
     def __init__(self, url: str):
         super().__init__(name="minute-dispatcher", daemon=True)
@@ -681,7 +682,7 @@ class MinuteDispatcher(threading.Thread):
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     while conn.execute("select exists (select 1 from allocation_planner_runs "
                                        "where status = 'PENDING')").fetchone()[0]:
-                        conn.execute("call planner.work(1, 1)")
+                        run_worker(conn, 1, 1)
             except Exception as e:  # reported in the results
                 self.errors.append(f"{type(e).__name__}: {e}")
 
@@ -978,11 +979,11 @@ def queue_report(q: dict) -> str:
         f"at a time at seeded random intervals of {INSERT_GAP[0]:g}-{INSERT_GAP[1]:g} s "
         f"({sum(q['gaps']):.1f} s in all). Latency is `started_at - created_at` from the rows (server clock).",
         "",
-        "* **pg_cron workers as shipped**: the schedule on (a job per worker slot each minute; `planner.work` "
+        "* **pg_cron workers as shipped**: the schedule on (a job per worker slot each minute; the worker loop "
         "loops 60 s, polling every `poll_seconds` = 0.25 s), after a first run had completed (a live worker). "
         "The inserts are centred on the moment one worker loop hands over to the next: " + _crossing(q),
         "* **baseline, measured in the same run**: the schedule switched off, and a dispatcher that at each "
-        "minute boundary opens a new session (as a pg_cron job gets one) and calls `planner.work(1, 1)` until "
+        "minute boundary opens a new session (as a pg_cron job gets one) and runs the worker loop `planner.worker_statement(1, 1)` until "
         "no run is pending: what a `'* * * * *'` job that solves the pending runs gives. Its inserts start at "
         "the same second of the minute, with the same intervals. A run inserted while it drains the queue "
         "is picked up at once, which flatters it a little.",

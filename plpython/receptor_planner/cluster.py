@@ -202,6 +202,12 @@ def apply_schema(conninfo_or_conn, sql_dir: Path | None = None) -> list[str]:
     return [p.name for p in files]
 
 
+def run_worker(conn, slot: int = 1, seconds: int = 60) -> None:
+    """Run one worker loop on ``conn`` (autocommit, not in a transaction): the statement that
+    planner.worker_statement gives, as the pg_cron jobs run it."""
+    conn.execute(conn.execute("select planner.worker_statement(%s, %s)", [slot, seconds]).fetchone()[0])
+
+
 def configure_python_path(conn, python_path: str) -> None:
     """Set planner.python_path in the server's configuration (ALTER SYSTEM) and reload.
 

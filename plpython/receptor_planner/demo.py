@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 
 from .checker import check
 from .cli import FINAL_EXIT_CODES, watch
-from .cluster import LocalCluster
+from .cluster import LocalCluster, run_worker
 from .instance import parse_instance
 
 DEMO_BUDGET_SECONDS = 115
@@ -79,7 +79,7 @@ def run_demo(instance_path: Path, constraints: list[str], seconds: float) -> int
 
 
 class _OwnWorker(threading.Thread):
-    """planner.work on slot 1, in short calls, for a database whose pg_cron schedule is off."""
+    """The worker loop on slot 1, in short calls, for a database whose pg_cron schedule is off."""
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
@@ -90,6 +90,6 @@ class _OwnWorker(threading.Thread):
         try:
             with psycopg.connect(self.url, autocommit=True) as conn:
                 while not self.stop.is_set():
-                    conn.execute("call planner.work(1, 2)")
+                    run_worker(conn, 1, 2)
         except psycopg.Error as e:
             print(f"the demo's worker stopped: {e}", file=sys.stderr)
