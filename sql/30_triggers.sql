@@ -58,6 +58,7 @@ create or replace trigger authorize_write before insert or update on public.rota
 
 -- ---------------------------------------------------------------- rows stay in their org
 
+-- Named to fire after the gate and before the checks (triggers fire in name order).
 create or replace function planner._keep_org() returns trigger
 language plpgsql set search_path = pg_catalog
 as $$
@@ -69,17 +70,17 @@ end
 $$;
 comment on function planner._keep_org() is 'Trigger: org_id of an org''s own rows never changes.';
 
-create or replace trigger keep_org before update of org_id on public.teams
+create or replace trigger block_org_change before update of org_id on public.teams
   for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
-create or replace trigger keep_org before update of org_id on public.positions
+create or replace trigger block_org_change before update of org_id on public.positions
   for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
-create or replace trigger keep_org before update of org_id on public.affinity_profiles
+create or replace trigger block_org_change before update of org_id on public.affinity_profiles
   for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
-create or replace trigger keep_org before update of org_id on public.allocation_plans
+create or replace trigger block_org_change before update of org_id on public.allocation_plans
   for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
-create or replace trigger keep_org before update of org_id on public.allocation_runs
+create or replace trigger block_org_change before update of org_id on public.allocation_runs
   for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
-create or replace trigger keep_org before update of org_id on public.org_members
+create or replace trigger block_org_change before update of org_id on public.org_members
   for each row when (old.org_id is distinct from new.org_id) execute function planner._keep_org();
 
 -- ---------------------------------------------------------------- org_id from the parent row
@@ -184,26 +185,31 @@ as $$
 declare
   plan record;
   total int;
-  profile_org uuid;
 begin
-  select p.name, p.term_weeks into plan from public.allocation_plans p where p.id = new.plan_id;
-  if found then  -- a missing plan is the foreign key's to report
-    total := (select sum(w) from unnest(plan.term_weeks) w);
-    if total <> new.period_weeks then
-      raise exception 'allocation_runs.period_weeks: term lengths of plan "%" sum to % weeks, not the period of %',
-          plan.name, total, new.period_weeks using errcode = 'check_violation';
-    end if;
+  -- Only a plan or profile of the run's own org is read: one answer for another org's and a made-up id.
+  select p.name, p.term_weeks into plan from public.allocation_plans p
+   where p.id = new.plan_id and p.org_id = new.org_id;
+  if not found then
+    raise exception 'allocation_runs.plan_id: no plan % in this org', new.plan_id
+      using errcode = 'foreign_key_violation';
   end if;
-  select a.org_id into profile_org from public.affinity_profiles a where a.id = new.affinity_profile_id;
-  if profile_org is distinct from new.org_id and profile_org is not null then
-    raise exception 'allocation_runs.affinity_profile_id: the profile belongs to another org'
-      using errcode = 'check_violation';
+  total := (select sum(w) from unnest(plan.term_weeks) w);
+  if total <> new.period_weeks then
+    raise exception 'allocation_runs.period_weeks: term lengths of plan "%" sum to % weeks, not the period of %',
+        plan.name, total, new.period_weeks using errcode = 'check_violation';
+  end if;
+  if new.affinity_profile_id is not null and not exists (
+       select 1 from public.affinity_profiles a
+        where a.id = new.affinity_profile_id and (a.org_id is null or a.org_id = new.org_id)) then
+    raise exception 'allocation_runs.affinity_profile_id: no affinity profile % for this org', new.affinity_profile_id
+      using errcode = 'foreign_key_violation';
   end if;
   return new;
 end
 $$;
 comment on function planner._check_allocation_run() is
-  'Trigger: the plan''s term lengths must sum to period_weeks; the affinity profile must be shipped or the org''s own.';
+  'Trigger: the plan is the org''s own and its term lengths sum to period_weeks; the affinity profile is '
+  'shipped or the org''s own.';
 
 create or replace trigger check_allocation_run
   before insert or update of plan_id, period_weeks, affinity_profile_id, org_id
@@ -217,7 +223,6 @@ as $$
 declare
   n_terms  int;
   run_org  uuid;
-  pos_row  record;
 begin
   select cardinality(p.term_weeks), r.org_id into n_terms, run_org
     from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
@@ -229,10 +234,10 @@ begin
     raise exception 'allocation_run_posts.term: term % does not exist; the plan has % terms', new.term, n_terms
       using errcode = 'check_violation';
   end if;
-  select pos.key, pos.org_id into pos_row from public.positions pos where pos.id = new.position_id;
-  if found and pos_row.org_id <> run_org then
-    raise exception 'allocation_run_posts.position_id: position "%" belongs to another org', pos_row.key
-      using errcode = 'check_violation';
+  -- One answer for another org's position and a made-up id: never the other org's key.
+  if not exists (select 1 from public.positions pos where pos.id = new.position_id and pos.org_id = run_org) then
+    raise exception 'allocation_run_posts.position_id: no position % in the org of this allocation run',
+      new.position_id using errcode = 'foreign_key_violation';
   end if;
   return new;
 end

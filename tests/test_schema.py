@@ -205,8 +205,12 @@ def test_a_post_in_a_term_the_plan_does_not_have(conn, world, term):
 def test_a_post_of_another_orgs_position(conn, world):
     other = conn.execute("insert into orgs (name) values ('Other') returning id").fetchone()[0]
     foreign = conn.execute(POSITION + " returning id", [other, "ED1", ["A"], False]).fetchone()[0]
-    rejects(conn, "allocation_run_posts", POST, [world["run"], foreign, 1, 2, 0],
-            'allocation_run_posts.position_id: position "ED1" belongs to another org')
+    other_org = rejects(conn, "allocation_run_posts", POST, [world["run"], foreign, 1, 2, 0],
+                        f"allocation_run_posts.position_id: no position {foreign} in the org of this allocation run")
+    assert "ED1" not in other_org  # never the other org's key
+    made_up = "00000000-0000-4000-8000-000000000000"
+    rejects(conn, "allocation_run_posts", POST, [world["run"], made_up, 1, 2, 0],
+            f"allocation_run_posts.position_id: no position {made_up} in the org of this allocation run")
 
 
 def test_a_pin_needs_a_post_offered_in_its_term(conn, world):
