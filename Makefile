@@ -2,43 +2,54 @@
 #
 # The venv lives outside the checkout because the database server (OS user
 # postgres) imports from it, and a checkout may sit in a 0700 home directory.
+# docker/install.sh installs the server's Debian packages and the venv, here
+# and in Dockerfile.postgres alike.
 
 VENV ?= /opt/receptor-planner/venv
+NPM_DIR ?= /opt/receptor-planner/npm
 PY := $(VENV)/bin/python
 PLANNER := PYTHONPATH=$(CURDIR)/plpython $(PY) -m receptor_planner
-DEBIAN_PACKAGES := python3.11 python3.11-venv postgresql-15 postgresql-plpython3-15 \
-	postgresql-15-cron postgresql-15-wal2json postgresql-15-pgtap
+INSTALL := sh docker/install.sh
+# Beyond the server's packages, the tests run pgTAP files with pg_prove.
+TEST_PACKAGES := libtap-parser-sourcehandler-pgtap-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DEPS_STAMP := $(VENV)/.receptor-planner-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+# The Supabase CLI and Deno, at the versions of supabase/package-lock.json.
+TOOLS_STAMP := $(NPM_DIR)/.receptor-planner-$(shell cat supabase/package.json supabase/package-lock.json | md5sum | cut -c1-12)
 
-.PHONY: install system venv demo test bench db-start db-stop clean
+.PHONY: install system venv tools migrations demo test bench db-start db-stop clean
 
 install: system venv
 
 # Debian packages, installed only when one is missing.
 system:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-		| grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	@$(INSTALL) system $(TEST_PACKAGES)
 
-# The venv, built with Debian's python3.11: the interpreter plpython3u embeds.
+# The venv, built with Debian's python3.11 (the interpreter plpython3u embeds), with the test extras.
 venv: system $(DEPS_STAMP)
 
 $(DEPS_STAMP): pyproject.toml
-	@test -x $(PY) || $(SUDO) /usr/bin/python3.11 -m venv $(VENV)
-	@# dependencies only: the code itself is read from the checkout (and staged for the server)
-	$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-		print("\n".join(p["dependencies"] + p["optional-dependencies"]["test"]))' > /tmp/receptor-planner-requirements.txt
-	$(SUDO) $(VENV)/bin/pip install -q --disable-pip-version-check -r /tmp/receptor-planner-requirements.txt
+	$(INSTALL) venv $(VENV) pyproject.toml test
 	@$(SUDO) rm -f $(VENV)/.receptor-planner-* && $(SUDO) touch $@
+
+# supabase and deno under $(NPM_DIR)/node_modules/.bin, exactly as locked; npm from Debian if absent.
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): supabase/package.json supabase/package-lock.json
+	@command -v npm >/dev/null || $(INSTALL) packages nodejs npm ca-certificates
+	@$(SUDO) mkdir -p $(NPM_DIR)
+	$(SUDO) cp supabase/package.json supabase/package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && $(SUDO) npm ci --no-audit --no-fund --loglevel=error
+	@$(SUDO) rm -f $(NPM_DIR)/.receptor-planner-* && $(SUDO) touch $@
+
+# supabase/migrations/ from sql/: run after every change in sql/ (a test fails on drift).
+migrations:
+	python3 supabase/generate_migrations.py
 
 demo: install
 	$(PLANNER) demo
 
-test: install
+test: install tools
 	$(PY) -m pytest -q tests
 
 bench: install

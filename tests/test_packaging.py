@@ -1,47 +1,144 @@
 """Dockerfile.postgres cannot be built here (no Docker engine), so check what can be:
-it installs what the Makefile installs, copies files that exist, and sets the
-server settings the local cluster uses."""
+it installs through the same script as the Makefile, copies files that exist,
+sets the server settings of the embedded database, and its first-start script
+(docker/initdb.sh) really applies the schema, against a throwaway server."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
+import pytest
+
+from conftest import fresh_server
 from receptor_planner import cluster
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = (REPO / "Dockerfile.postgres").read_text()
+MAKEFILE = (REPO / "Makefile").read_text()
+INSTALL_SH = (REPO / "docker" / "install.sh").read_text()
+INITDB_SH = REPO / "docker" / "initdb.sh"
+MIGRATIONS = sorted((REPO / "supabase" / "migrations").glob("*.sql"))
+IMAGE_PYTHON_PATH = "/opt/receptor-planner/python:/opt/receptor-planner/venv/lib/python3.11/site-packages"
 
 
-def makefile_packages() -> set[str]:
-    text = (REPO / "Makefile").read_text()
-    block = re.search(r"DEBIAN_PACKAGES := (.*?)\n(?!\t)", text, re.S).group(1)
-    return set(block.replace("\\", " ").split())
+def server_packages() -> set[str]:
+    return set(re.search(r'^SERVER_PACKAGES="([^"]*)"', INSTALL_SH, re.M).group(1).split())
 
 
-def test_the_image_installs_the_makefiles_postgres_packages():
-    # the postgres:15 base image brings the server itself
-    wanted = {p for p in makefile_packages() if p.startswith(("postgresql", "python3.11"))} - {"postgresql-15"}
-    installed = set(re.findall(r"(postgresql-[\w.-]+|python3\.11[\w-]*)", DOCKERFILE))
-    assert wanted <= installed, wanted - installed
+def image_settings() -> dict[str, str]:
+    return dict(re.findall(r"^\s+\"([\w.]+) = '([^']*)'\" \\$", DOCKERFILE, re.M))
+
+
+# ---------------------------------------------------------------- one install for make and the image
+
+def test_the_install_script_has_every_package_the_server_and_the_linter_need():
+    assert server_packages() >= {
+        "postgresql-15", "postgresql-plpython3-15", "postgresql-15-cron", "postgresql-15-wal2json",
+        "postgresql-15-pgtap", "postgresql-15-plpgsql-check", "python3.11", "python3.11-venv"}
+    assert not subprocess.run(["sh", "-n", REPO / "docker" / "install.sh"]).returncode
+
+
+def test_make_and_the_image_both_install_through_the_script():
+    assert "INSTALL := sh docker/install.sh" in MAKEFILE
+    assert re.search(r"^system:\n\t@?\$\(INSTALL\) system\b", MAKEFILE, re.M)
+    assert re.search(r"^\t@?\$\(INSTALL\) venv \$\(VENV\) pyproject.toml test$", MAKEFILE, re.M)
+    assert "COPY docker/install.sh pyproject.toml /opt/receptor-planner/install/" in DOCKERFILE
+    assert re.search(r"install\.sh system\b", DOCKERFILE)
+    assert re.search(r"install\.sh venv\s+\\?\s*/opt/receptor-planner/venv /opt/receptor-planner/install/pyproject\.toml"
+                     r"\s*(\\|&&|$)", DOCKERFILE)
+    # the script, not a copy of its lines; dependencies only in the image (no test extras)
+    assert "apt-get install" not in DOCKERFILE and "pip install" not in DOCKERFILE
+    assert "apt-get install" not in MAKEFILE and "pip install" not in MAKEFILE
+
+
+def test_the_install_script_refuses_what_it_does_not_know():
+    done = subprocess.run(["sh", REPO / "docker" / "install.sh", "everything"], capture_output=True, text=True)
+    assert done.returncode == 2 and "usage:" in done.stderr
 
 
 def test_every_copied_source_exists():
-    sources = re.findall(r"^COPY\s+(\S+)\s+\S+", DOCKERFILE, re.M)
-    assert sources
-    for source in sources:
-        assert (REPO / source).exists(), source
+    copies = re.findall(r"^COPY\s+(.+)\s+\S+$", DOCKERFILE, re.M)
+    assert copies
+    for sources in copies:
+        for source in sources.split():
+            assert (REPO / source).exists(), source
 
 
-def test_the_image_sets_what_the_local_cluster_sets():
-    settings = cluster.server_settings("/x", "postgres")
-    for name in ("shared_preload_libraries", "wal_level", "output_plugin_libraries", "cron.database_name"):
-        assert re.search(rf"{re.escape(name)} = '?{re.escape(settings[name])}'?\"", DOCKERFILE), name
-    path = re.search(r"planner\.python_path = '([^']+)'", DOCKERFILE).group(1).split(":")
-    assert path[0] == "/opt/receptor-planner/python"  # where receptor_planner is copied
-    assert "COPY plpython/receptor_planner /opt/receptor-planner/python/receptor_planner" in DOCKERFILE
-    assert path[1].startswith("/opt/receptor-planner/venv/") and path[1].endswith("site-packages")
+# ---------------------------------------------------------------- the embedded database's settings
+
+def test_the_image_sets_what_the_embedded_database_sets():
+    wanted = cluster.server_settings(IMAGE_PYTHON_PATH, "postgres")
+    # the embedded database listens on 127.0.0.1 only; a container listens on every address (the base image's '*')
+    del wanted["listen_addresses"]
+    # the embedded database may write the path into its configuration apart from the other settings
+    wanted.pop("planner.python_path", None)
+    image = image_settings()
+    assert image.pop("planner.python_path") == IMAGE_PYTHON_PATH
+    assert image == wanted
+    assert "/usr/share/postgresql/postgresql.conf.sample" in DOCKERFILE  # configuration, not a session's SET
 
 
-def test_the_image_loads_every_schema_file():
-    assert "COPY sql /opt/receptor-planner/sql" in DOCKERFILE
-    assert "/opt/receptor-planner/sql/*.sql" in (REPO / "docker" / "initdb.sh").read_text()
+def test_the_python_path_is_where_the_image_puts_the_package_and_the_venv():
+    package, site_packages = image_settings()["planner.python_path"].split(":")
+    assert f"COPY plpython/receptor_planner {package}/receptor_planner" in DOCKERFILE
+    assert site_packages.startswith("/opt/receptor-planner/venv/") and site_packages.endswith("/site-packages")
+
+
+def test_the_image_runs_the_first_start_script_with_the_migrations():
+    assert "COPY supabase/compat.sql /opt/receptor-planner/supabase/compat.sql" in DOCKERFILE
+    assert "COPY supabase/migrations /opt/receptor-planner/supabase/migrations" in DOCKERFILE
+    assert "COPY docker/initdb.sh /docker-entrypoint-initdb.d/" in DOCKERFILE
+    # executable: the entrypoint sources a non-executable script into its own shell
+    assert os.access(INITDB_SH, os.X_OK)
+
+
+# ---------------------------------------------------------------- docker/initdb.sh, for real
+
+def run_initdb(url: str) -> subprocess.CompletedProcess:
+    """docker/initdb.sh as the entrypoint runs it, pointed at the server of ``url`` and the checkout."""
+    parts = urlsplit(url)
+    env = {**os.environ, "PGHOST": parts.hostname, "PGPORT": str(parts.port), "POSTGRES_USER": parts.username,
+           "RECEPTOR_PLANNER_SUPABASE": str(REPO / "supabase"),
+           "RECEPTOR_PLANNER_DATABASE": parts.path.lstrip("/")}
+    return subprocess.run(["bash", INITDB_SH], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with fresh_server() as url:
+        yield url
+
+
+def test_first_start_applies_compat_and_every_migration_and_records_them(server_url):
+    done = run_initdb(server_url)
+    assert done.returncode == 0, done.stderr
+    assert f"applied supabase/compat.sql and {len(MIGRATIONS)} migrations" in done.stdout
+    with psycopg.connect(server_url) as conn:
+        recorded = conn.execute("select version, name, statements from supabase_migrations.schema_migrations "
+                                "order by version").fetchall()
+        assert conn.execute("select count(*) from pg_roles "
+                            "where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')"
+                            ).fetchone()[0] == 4
+        assert conn.execute("select to_regclass('public.org_members') is not null").fetchone()[0]
+    # as the Supabase CLI records a push: version, name, the text
+    assert [(v, n) for v, n, _ in recorded] == [tuple(p.stem.split("_", 1)) for p in MIGRATIONS]
+    assert [s for _, _, s in recorded] == [[p.read_text().removesuffix("\n")] for p in MIGRATIONS]
+
+    again = run_initdb(server_url)  # the auth schema exists now: nothing is applied twice
+    assert again.returncode == 0 and "the auth schema exists" in again.stdout, again.stderr
+
+
+def test_first_start_on_a_supabase_database_leaves_it_alone():
+    with fresh_server() as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create schema auth")  # Supabase's, made by its own init scripts
+        done = run_initdb(url)
+        assert done.returncode == 0 and "supabase db push" in done.stdout, done.stderr
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select to_regnamespace('planner') is null and "
+                                "to_regclass('auth.users') is null and "
+                                "to_regnamespace('supabase_migrations') is null").fetchone()[0]
