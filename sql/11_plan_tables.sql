@@ -75,21 +75,6 @@ alter table public.allocation_run_pins enable row level security;
 -- checks that they agree): a plan or run name is made from an org name, a cohort and a year; a post
 -- never holds more lines than a planner run can make. Added by name, so applying this file again, or
 -- to a database made before a limit existed, adds only the missing ones.
-do $$
-declare
-  c record;
-begin
-  for c in select * from (values
-      ('allocation_plans',     'name_is_at_most_256_characters', 'char_length(name) <= 256'),
-      ('allocation_runs',      'name_is_at_most_256_characters', 'char_length(name) <= 256'),
-      ('allocation_run_posts', 'capacity_is_at_most_2000',       'capacity <= 2000')
-    ) as limits (table_name, constraint_name, check_expression)
-  loop
-    if not exists (select 1 from pg_constraint
-                    where conrelid = format('public.%I', c.table_name)::regclass and conname = c.constraint_name) then
-      execute format('alter table public.%I add constraint %I check (%s)',
-                     c.table_name, c.constraint_name, c.check_expression);
-    end if;
-  end loop;
-end
-$$;
+select planner._add_check('allocation_plans', 'name_is_at_most_256_characters', 'char_length(name) <= 256');
+select planner._add_check('allocation_runs', 'name_is_at_most_256_characters', 'char_length(name) <= 256');
+select planner._add_check('allocation_run_posts', 'capacity_is_at_most_2000', 'capacity <= 2000');

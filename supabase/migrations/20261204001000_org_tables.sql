@@ -75,37 +75,21 @@ alter table public.affinity_profiles enable row level security;
 -- instance document carries, which the solver reads back through it (tests/test_bad_input.py checks
 -- that they agree). Added by name, so applying this file again, or to a database made before a limit
 -- existed, adds only the missing ones.
-do $$
-declare
-  c record;
-begin
-  for c in select * from (values
-      ('orgs',              'name_is_at_most_200_characters',         'char_length(name) <= 200'),
-      ('teams',             'name_is_at_most_200_characters',         'char_length(name) <= 200'),
-      ('positions',         'key_is_at_most_64_characters',           'char_length(key) <= 64'),
-      ('positions',         'name_is_at_most_200_characters',         'char_length(name) <= 200'),
-      ('positions',         'specialty_is_at_most_200_characters',    'char_length(specialty) <= 200'),
-      ('positions',         'subspecialty_is_at_most_200_characters', 'char_length(subspecialty) <= 200'),
-      ('affinity_profiles', 'name_is_at_most_200_characters',         'char_length(name) <= 200'),
-      ('affinity_profiles', 'version_is_at_most_64_characters',       'char_length(version) <= 64'),
-      ('affinity_profiles', 'source_is_at_most_2000_characters',      'char_length(source) <= 2000'),
-      ('orgs',              'name_has_no_control_characters',         'name !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      ('teams',             'name_has_no_control_characters',         'name !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      ('positions',         'key_has_no_control_characters',          'key !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      ('positions',         'name_has_no_control_characters',         'name !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      ('positions',         'specialty_has_no_control_characters',    'specialty !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      ('positions',         'subspecialty_has_no_control_characters', 'subspecialty !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      ('affinity_profiles', 'version_has_no_control_characters',      'version !~ ''[\x01-\x1f\x7f-\x9f]'''),
-      -- a paragraph: tabs and line breaks allowed
-      ('affinity_profiles', 'source_has_no_control_characters',
-                            'source !~ ''[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]''')
-    ) as limits (table_name, constraint_name, check_expression)
-  loop
-    if not exists (select 1 from pg_constraint
-                    where conrelid = format('public.%I', c.table_name)::regclass and conname = c.constraint_name) then
-      execute format('alter table public.%I add constraint %I check (%s)',
-                     c.table_name, c.constraint_name, c.check_expression);
-    end if;
-  end loop;
-end
-$$;
+select planner._add_check('orgs', 'name_is_at_most_200_characters', 'char_length(name) <= 200');
+select planner._add_check('teams', 'name_is_at_most_200_characters', 'char_length(name) <= 200');
+select planner._add_check('positions', 'key_is_at_most_64_characters', 'char_length(key) <= 64');
+select planner._add_check('positions', 'name_is_at_most_200_characters', 'char_length(name) <= 200');
+select planner._add_check('positions', 'specialty_is_at_most_200_characters', 'char_length(specialty) <= 200');
+select planner._add_check('positions', 'subspecialty_is_at_most_200_characters', 'char_length(subspecialty) <= 200');
+select planner._add_check('affinity_profiles', 'name_is_at_most_200_characters', 'char_length(name) <= 200');
+select planner._add_check('affinity_profiles', 'version_is_at_most_64_characters', 'char_length(version) <= 64');
+select planner._add_check('affinity_profiles', 'source_is_at_most_2000_characters', 'char_length(source) <= 2000');
+select planner._add_check('orgs', 'name_has_no_control_characters', 'name !~ ''[\x01-\x1f\x7f-\x9f]''');
+select planner._add_check('teams', 'name_has_no_control_characters', 'name !~ ''[\x01-\x1f\x7f-\x9f]''');
+select planner._add_check('positions', 'key_has_no_control_characters', 'key !~ ''[\x01-\x1f\x7f-\x9f]''');
+select planner._add_check('positions', 'name_has_no_control_characters', 'name !~ ''[\x01-\x1f\x7f-\x9f]''');
+select planner._add_check('positions', 'specialty_has_no_control_characters', 'specialty !~ ''[\x01-\x1f\x7f-\x9f]''');
+select planner._add_check('positions', 'subspecialty_has_no_control_characters', 'subspecialty !~ ''[\x01-\x1f\x7f-\x9f]''');
+select planner._add_check('affinity_profiles', 'version_has_no_control_characters', 'version !~ ''[\x01-\x1f\x7f-\x9f]''');
+-- a paragraph: tabs and line breaks allowed
+select planner._add_check('affinity_profiles', 'source_has_no_control_characters', 'source !~ ''[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]''');

@@ -117,20 +117,5 @@ create index if not exists planner_execution_logs_planner_run_id_idx
 -- checks that they agree). The options trigger (planner._options_error) leaves a longer object to this
 -- constraint, whose name says why. Added by name, so applying this file again, or to a database made
 -- before a limit existed, adds only the missing ones.
-do $$
-declare
-  c record;
-begin
-  for c in select * from (values
-      ('allocation_planner_runs', 'options_is_at_most_1000_characters', 'char_length(options::text) <= 1000'),
-      ('job_lines',               'name_is_at_most_200_characters',     'char_length(name) <= 200')
-    ) as limits (table_name, constraint_name, check_expression)
-  loop
-    if not exists (select 1 from pg_constraint
-                    where conrelid = format('public.%I', c.table_name)::regclass and conname = c.constraint_name) then
-      execute format('alter table public.%I add constraint %I check (%s)',
-                     c.table_name, c.constraint_name, c.check_expression);
-    end if;
-  end loop;
-end
-$$;
+select planner._add_check('allocation_planner_runs', 'options_is_at_most_1000_characters', 'char_length(options::text) <= 1000');
+select planner._add_check('job_lines', 'name_is_at_most_200_characters', 'char_length(name) <= 200');
