@@ -180,6 +180,16 @@ comment on function planner._check_allocation_plan() is
 create or replace trigger check_allocation_plan before insert or update of term_weeks, leave
   on public.allocation_plans for each row execute function planner._check_allocation_plan();
 
+-- A profile of another org is neither readable nor usable: shared (org_id null) or the org's own.
+create or replace function planner._profile_is_usable(profile uuid, org uuid) returns boolean
+language sql stable set search_path = pg_catalog, public
+as $$
+  select profile is null
+      or exists (select 1 from public.affinity_profiles a where a.id = profile and (a.org_id is null or a.org_id = org))
+$$;
+comment on function planner._profile_is_usable(uuid, uuid) is
+  'Whether an affinity profile (or none) may serve the org: a shared one or the org''s own.';
+
 create or replace function planner._check_allocation_run() returns trigger
 language plpgsql security definer set search_path = pg_catalog, public, planner
 as $$
@@ -199,9 +209,7 @@ begin
     raise exception 'allocation_runs.period_weeks: term lengths of plan "%" sum to % weeks, not the period of %',
         plan.name, total, new.period_weeks using errcode = 'check_violation';
   end if;
-  if new.affinity_profile_id is not null and not exists (
-       select 1 from public.affinity_profiles a
-        where a.id = new.affinity_profile_id and (a.org_id is null or a.org_id = new.org_id)) then
+  if not planner._profile_is_usable(new.affinity_profile_id, new.org_id) then
     raise exception 'allocation_runs.affinity_profile_id: no affinity profile % for this org', new.affinity_profile_id
       using errcode = 'foreign_key_violation';
   end if;
@@ -262,10 +270,7 @@ begin
   select p.cohort, r.org_id into cohort, run_org
     from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
    where r.id = new.allocation_run;
-  -- A profile of another org is neither readable nor usable: shared (org_id null) or the run's own.
-  if new.affinity_profile_id is not null and not exists (
-       select 1 from public.affinity_profiles a
-        where a.id = new.affinity_profile_id and (a.org_id is null or a.org_id = run_org)) then
+  if not planner._profile_is_usable(new.affinity_profile_id, run_org) then
     raise exception 'allocation_planner_runs.affinity_profile_id: no affinity profile % for this org',
       new.affinity_profile_id using errcode = 'foreign_key_violation';
   end if;
