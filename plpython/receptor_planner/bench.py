@@ -1,7 +1,7 @@
 """``planner bench`` (``make bench``): the queue, the machine and the solver, measured side by side.
 
 One run writes one markdown report (``bench/results.md`` by default), the
-machine and the UTC time at its top, and three sections, each next to a
+machine and the UTC time at its top, and five sections, each next to a
 baseline measured in the same run:
 
 1. Queue latency: 20 tiny planner runs inserted at seeded random intervals
@@ -20,8 +20,12 @@ baseline measured in the same run:
    solver as shipped (one CP-SAT worker, a deterministic budget) twice, each
    in a fresh process, beside the same with two racing workers (the
    baseline: CP-SAT's parallel portfolio).
+5. Writing lines: a solved service's lines written again (restore_job_lines,
+   the write path solve_run uses), commit included, with the tenancy checks
+   on job lines and rotations (the members-only gate and the tiling check
+   at commit), beside the same writes with those triggers disabled.
 
-Sections 1 and 2 use a throwaway cluster (``LocalCluster`` in a temporary
+Sections 1, 2 and 5 use a throwaway cluster (``LocalCluster`` in a temporary
 folder) with the pg_cron schedule on; it is stopped and removed at the end.
 """
 from __future__ import annotations
@@ -60,6 +64,7 @@ from .rules import Rules, resolve_rules, week_cap, week_floor
 from .solution import SOLUTION_FORMAT, rotations
 
 SIZES = ("rural", "regional", "metropolitan", "stress")
+SECTIONS = (1, 2, 3, 4, 5)
 SEEDS = (0, 1)
 RULESET = ["VIC_PGY1"]
 BASELINE_WORKERS = 2  # the straightforward model, as solver-notes measured it; this solver runs its default, 1
@@ -936,10 +941,79 @@ def sharing_section(bench: Bench, seconds: float, say) -> dict:
     return out
 
 
+# ================================================================ section 5: writing lines
+
+# The row triggers the tenancy added to the write path: the members-only gate (a trusted writer passes
+# it at once) and the tiling check, deferred to the commit.
+TENANCY_TRIGGERS = (("job_lines", "authorize_write"), ("rotations", "authorize_write"), ("rotations", "check_tiling"))
+WRITE_SIZES = ("metropolitan", "stress")
+WRITE_REPEATS = 5
+
+
+def writing_section(bench: Bench, seconds: float, say) -> dict:
+    """Section 5: each size solved by the worker, then its lines written again and again, the modes
+    alternating so both see the same machine."""
+    rows = []
+    for size in WRITE_SIZES:
+        doc = generate(size, 1)
+        n = parse_instance(doc).default_lines()
+        allocation_run = bench.import_doc(doc)
+        for _ in range(2):  # the second solve leaves the first's lines in history
+            run_id = bench.insert_run(allocation_run, n, max_seconds=seconds, seed=1)
+            if bench.wait_final(run_id, seconds + 120) != "COMPLETED":
+                raise RuntimeError(f"writing: the {size} solve ended {bench.status(run_id)}")
+        instance = bench.value("select planner.export_instance(%s)", [allocation_run])
+        history = bench.value("select id from job_lines_history where allocation_run_id = %s "
+                              "order by created_at limit 1", [allocation_run])
+        times: dict[str, list[float]] = {"on": [], "off": []}
+        try:
+            for i in range(2 * WRITE_REPEATS):
+                mode = ("on", "off")[i % 2]
+                for table_name, trigger in TENANCY_TRIGGERS:
+                    bench.db.execute(f"alter table public.{table_name} "
+                                     f"{'enable' if mode == 'on' else 'disable'} trigger {trigger}")
+                started = time.perf_counter()
+                bench.db.execute("select planner.restore_job_lines(%s)", [history])  # autocommit: with the commit
+                times[mode].append(time.perf_counter() - started)
+        finally:
+            for table_name, trigger in TENANCY_TRIGGERS:
+                bench.db.execute(f"alter table public.{table_name} enable trigger {trigger}")
+        solution = bench.value("select planner.export_solution(%s)", [allocation_run])
+        rotations = sum(len(line["rotations"]) for line in solution["lines"])
+        rows.append({"size": size, "lines": len(solution["lines"]), "rotations": rotations,
+                     "violations": len(check(instance, solution)), "times": times, "load": load_average()})
+        say(f"  writing {size}: {len(solution['lines'])} lines, {rotations} rotations; median "
+            f"{statistics.median(times['on']):.3f} s with the checks, {statistics.median(times['off']):.3f} s without")
+    return {"rows": rows}
+
+
+def writing_report(w: dict) -> str:
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+    rows = [[r["size"], r["lines"], r["rotations"], r["violations"], cell(r["times"]["on"]), cell(r["times"]["off"]),
+             f"{statistics.median(r['times']['on']) - statistics.median(r['times']['off']):+.3f}", r["load"]]
+            for r in w["rows"]]
+    return "\n".join([
+        "## 5. Writing lines: the tenancy checks on the write path",
+        "",
+        f"Each service (`generate(size, 1)`, VIC_PGY1) is solved twice by the worker; then the first solve's "
+        f"lines are written back {WRITE_REPEATS} times in each mode, alternating, with "
+        "`planner.restore_job_lines` (the write path `solve_run` uses: snapshot, delete, insert), timed from "
+        "the statement to its commit, which runs the deferred tiling check. **With the checks**: as shipped. "
+        "**Baseline, in the same run**: the same writes with the triggers "
+        + ", ".join(f"`{t}` on `{table_name}`" for table_name, t in TENANCY_TRIGGERS) + " disabled. Violations: "
+        "the independent checker on the lines written last.",
+        "",
+        table(["service", "lines", "rotations", "violations", "with the checks: median (min-max) s",
+               "baseline, without: median (min-max) s", "difference (s)", "load average"], rows),
+    ])
+
+
 # ================================================================ the report
 
 def report(facts: dict, when: dt.datetime, queue: dict | None, sharing: dict | None, solver: dict | None,
-           again: dict | None, took: float) -> str:
+           again: dict | None, writing: dict | None, took: float) -> str:
     """The whole markdown report."""
     parts = [
         "# Receptor Planner benchmark",
@@ -965,6 +1039,8 @@ def report(facts: dict, when: dt.datetime, queue: dict | None, sharing: dict | N
         parts += ["", solver_report(solver)]
     if again:
         parts += ["", reproducibility_report(again)]
+    if writing:
+        parts += ["", writing_report(writing)]
     return "\n".join(parts) + "\n"
 
 
@@ -1236,7 +1312,7 @@ def _speed_rows(rows: list[dict]) -> list[list]:
 
 def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | None = None) -> int:
     """Run the sections (default all), write the report to ``out``; 0 when every section ran."""
-    sections = sections or {1, 2, 3, 4}
+    sections = sections or set(SECTIONS)
     began, when = time.monotonic(), dt.datetime.now(dt.timezone.utc)
 
     def say(text: str) -> None:
@@ -1244,9 +1320,9 @@ def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | 
 
     facts = machine()
     say(f"machine: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB, load {facts['load']}")
-    queue = sharing = solver = again = None
+    queue = sharing = solver = again = writing = None
     failed = []
-    if sections & {1, 2}:
+    if sections & {1, 2, 5}:
         bench = Bench(say)
         facts["server_version"] = f"{bench.server_version} (server), pg_cron " + str(
             bench.value("select extversion from pg_extension where extname = 'pg_cron'"))
@@ -1259,6 +1335,8 @@ def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | 
                 sharing = _guarded(failed, "sharing", lambda: sharing_section(bench, seconds, say))
             if queue:
                 _guarded(failed, "queue baseline", lambda: queue_baseline(bench, queue, say))
+            if 5 in sections:
+                writing = _guarded(failed, "writing lines", lambda: writing_section(bench, seconds, say))
         finally:
             bench.close()
             say("throwaway cluster stopped and removed")
@@ -1266,7 +1344,7 @@ def run_bench(sizes: list[str], seconds: float, out: Path, sections: set[int] | 
         solver = solver_section(sizes, seconds, say)
     if 4 in sections:
         again = reproducibility_section(sizes, seconds, say)
-    text = report(facts, when, queue, sharing, solver, again, time.monotonic() - began)
+    text = report(facts, when, queue, sharing, solver, again, writing, time.monotonic() - began)
     if failed:
         text += "\n## Problems\n\n" + "\n".join(f"* {name}: {error}" for name, error in failed) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
