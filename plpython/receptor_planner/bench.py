@@ -951,8 +951,10 @@ WRITE_REPEATS = 5
 
 
 def writing_section(bench: Bench, seconds: float, say) -> dict:
-    """Section 5: each size solved by the worker, then its lines written again and again, the modes
-    alternating so both see the same machine."""
+    """Section 5: each size solved (synchronously, the pg_cron schedule off), then its lines written
+    again and again, the modes alternating so both see the same machine."""
+    bench.db.execute("update planner.settings set schedule_enabled = false")
+    bench.db.execute("select planner.schedule_workers()")
     rows = []
     for size in WRITE_SIZES:
         doc = generate(size, 1)
@@ -960,8 +962,9 @@ def writing_section(bench: Bench, seconds: float, say) -> dict:
         allocation_run = bench.import_doc(doc)
         for _ in range(2):  # the second solve leaves the first's lines in history
             run_id = bench.insert_run(allocation_run, n, max_seconds=seconds, seed=1)
-            if bench.wait_final(run_id, seconds + 120) != "COMPLETED":
-                raise RuntimeError(f"writing: the {size} solve ended {bench.status(run_id)}")
+            outcome = bench.value("select planner.solve_run(%s) ->> 'status'", [run_id])
+            if outcome != "COMPLETED":
+                raise RuntimeError(f"writing: the {size} solve ended {outcome}")
         instance = bench.value("select planner.export_instance(%s)", [allocation_run])
         history = bench.value("select id from job_lines_history where allocation_run_id = %s "
                               "order by created_at limit 1", [allocation_run])
@@ -997,7 +1000,7 @@ def writing_report(w: dict) -> str:
     return "\n".join([
         "## 5. Writing lines: the tenancy checks on the write path",
         "",
-        f"Each service (`generate(size, 1)`, VIC_PGY1) is solved twice by the worker; then the first solve's "
+        f"Each service (`generate(size, 1)`, VIC_PGY1) is solved twice (`planner.solve_run`); then the first solve's "
         f"lines are written back {WRITE_REPEATS} times in each mode, alternating, with "
         "`planner.restore_job_lines` (the write path `solve_run` uses: snapshot, delete, insert), timed from "
         "the statement to its commit, which runs the deferred tiling check. **With the checks**: as shipped. "
