@@ -142,3 +142,39 @@ def test_first_start_on_a_supabase_database_leaves_it_alone():
             assert conn.execute("select to_regnamespace('planner') is null and "
                                 "to_regclass('auth.users') is null and "
                                 "to_regnamespace('supabase_migrations') is null").fetchone()[0]
+
+
+def test_the_package_has_no_import_cycle():
+    """Module-level and function-level imports between the package's modules form no cycle."""
+    import ast
+
+    package = REPO / "plpython" / "receptor_planner"
+    modules = {p.relative_to(package).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+               for p in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        name = path.relative_to(package).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        base = name.rsplit(".", 1)[0] if path.name != "__init__.py" and "." in name else (
+            name if path.name == "__init__.py" else "")
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                anchor = base.split(".")[:len(base.split(".")) - (node.level - 1)] if base else []
+                target = ".".join([*anchor, *(node.module.split(".") if node.module else [])])
+                for alias in node.names:
+                    full = f"{target}.{alias.name}" if target else alias.name
+                    imported.add(full if full in modules else target)
+        graph[name] = {m for m in imported if m in modules and m != name}
+
+    def cycle_from(start: str, path: list[str]) -> list[str] | None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt == start:
+                return [*path, nxt]
+            if nxt not in path:
+                found = cycle_from(start, [*path, nxt])
+                if found:
+                    return found
+        return None
+
+    cycles = [c for m in sorted(graph) if (c := cycle_from(m, [m]))]
+    assert cycles == [], " -> ".join(cycles[0])

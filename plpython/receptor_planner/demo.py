@@ -19,7 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from .checker import check
-from .cli import FINAL_EXIT_CODES, watch
+from .watch import FINAL_EXIT_CODES, watch
 from .cluster import LocalCluster, run_worker
 from .instance import parse_instance
 
