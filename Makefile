@@ -13,11 +13,11 @@ INSTALL := sh docker/install.sh
 # Beyond the server's packages, the tests run pgTAP files with pg_prove.
 TEST_PACKAGES := libtap-parser-sourcehandler-pgtap-perl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-DEPS_STAMP := $(VENV)/.receptor-planner-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+DEPS_STAMP := $(VENV)/.receptor-planner-$(shell cat pyproject.toml requirements.lock | md5sum | cut -c1-12)
 # The Supabase CLI and Deno, at the versions of supabase/package-lock.json.
 TOOLS_STAMP := $(NPM_DIR)/.receptor-planner-$(shell cat supabase/package.json supabase/package-lock.json | md5sum | cut -c1-12)
 
-.PHONY: install system venv tools migrations demo test bench db-start db-stop clean
+.PHONY: install system venv tools lock migrations demo test bench db-start db-stop clean
 
 install: system venv
 
@@ -28,7 +28,7 @@ system:
 # The venv, built with Debian's python3.11 (the interpreter plpython3u embeds), with the test extras.
 venv: system $(DEPS_STAMP)
 
-$(DEPS_STAMP): pyproject.toml
+$(DEPS_STAMP): pyproject.toml requirements.lock
 	$(INSTALL) venv $(VENV) pyproject.toml test
 	@$(SUDO) rm -f $(VENV)/.receptor-planner-* && $(SUDO) touch $@
 
@@ -41,6 +41,10 @@ $(TOOLS_STAMP): supabase/package.json supabase/package-lock.json
 	$(SUDO) cp supabase/package.json supabase/package-lock.json $(NPM_DIR)/
 	cd $(NPM_DIR) && $(SUDO) npm ci --no-audit --no-fund --loglevel=error
 	@$(SUDO) rm -f $(NPM_DIR)/.receptor-planner-* && $(SUDO) touch $@
+
+# requirements.lock from pyproject.toml, as pip resolves it today: run after changing a dependency.
+lock:
+	sh docker/install.sh lock pyproject.toml
 
 # supabase/migrations/ from sql/: run after every change in sql/ (a test fails on drift).
 migrations:

@@ -5,7 +5,10 @@
 #   install.sh system [PACKAGE...]              the server's Debian packages, and any others named
 #   install.sh packages PACKAGE...              only the Debian packages named
 #   install.sh venv VENV PYPROJECT [EXTRA...]   a venv of Debian's python3.11 with pyproject's dependencies
-#                                               and its optional-dependency groups EXTRA (make: test)
+#                                               and its optional-dependency groups EXTRA (make: test), at
+#                                               the versions of requirements.lock beside pyproject
+#   install.sh lock PYPROJECT                   write that requirements.lock: every package pyproject's
+#                                               dependencies and all its groups bring, as pip resolves today
 set -eu
 
 # PostgreSQL 15 with what the schema loads: plpython3u, pg_cron, wal2json (Realtime's decoding),
@@ -31,24 +34,50 @@ install_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 }
 
+# pyproject's dependencies and the named optional groups ("all": every group), one per line.
+requirements_of() {
+    pyproject=$1
+    shift
+    /usr/bin/python3.11 - "$pyproject" "$@" <<'EOF'
+import sys, tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+extras = project.get("optional-dependencies", {})
+groups = list(extras) if sys.argv[2:] == ["all"] else sys.argv[2:]
+for group in groups:
+    if group not in extras:
+        sys.exit(f"{sys.argv[1]}: no optional-dependencies group {group!r}")
+print("\n".join(project["dependencies"] + [r for group in groups for r in extras[group]]))
+EOF
+}
+
 install_venv() {
     venv=$1 pyproject=$2
     shift 2
+    lock=$(dirname "$pyproject")/requirements.lock
     [ -x "$venv/bin/python" ] || as_root /usr/bin/python3.11 -m venv "$venv"
     requirements=$(mktemp)
     # Dependencies only: the package itself is staged for the server (receptor_planner.cluster)
     # or copied into the image, never installed into the venv.
-    "$venv/bin/python" - "$pyproject" "$@" > "$requirements" <<'EOF'
-import sys, tomllib
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-extras = project.get("optional-dependencies", {})
-for group in sys.argv[2:]:
-    if group not in extras:
-        sys.exit(f"{sys.argv[1]}: no optional-dependencies group {group!r}")
-print("\n".join(project["dependencies"] + [r for group in sys.argv[2:] for r in extras[group]]))
-EOF
-    as_root "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    requirements_of "$pyproject" "$@" > "$requirements"
+    # The lock as constraints: pyproject says which packages, the lock at which versions.
+    as_root "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" -c "$lock"
     rm -f "$requirements"
+}
+
+write_lock() {
+    pyproject=$1
+    lock=$(dirname "$pyproject")/requirements.lock
+    scratch=$(mktemp -d)
+    /usr/bin/python3.11 -m venv "$scratch/venv"
+    requirements_of "$pyproject" all > "$scratch/requirements.txt"
+    "$scratch/venv/bin/pip" install -q --disable-pip-version-check -r "$scratch/requirements.txt"
+    {
+        echo "# Written by \`make lock\` (docker/install.sh lock) from pyproject.toml: every package of the venv"
+        echo "# at the version tested. make and Dockerfile.postgres install with it as pip constraints."
+        "$scratch/venv/bin/pip" freeze --disable-pip-version-check
+    } > "$lock"
+    rm -rf "$scratch"
+    echo "wrote $lock"
 }
 
 command=${1:-}
@@ -58,6 +87,9 @@ case "$command" in
     packages) install_packages "$@" ;;
     venv)     [ $# -ge 2 ] || { echo "usage: $0 venv VENV PYPROJECT [EXTRA...]" >&2; exit 2; }
               install_venv "$@" ;;
-    *)        echo "usage: $0 system [PACKAGE...] | packages PACKAGE... | venv VENV PYPROJECT [EXTRA...]" >&2
+    lock)     [ $# -eq 1 ] || { echo "usage: $0 lock PYPROJECT" >&2; exit 2; }
+              write_lock "$1" ;;
+    *)        echo "usage: $0 system [PACKAGE...] | packages PACKAGE... | venv VENV PYPROJECT [EXTRA...]" \
+                   "| lock PYPROJECT" >&2
               exit 2 ;;
 esac

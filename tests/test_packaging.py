@@ -46,7 +46,7 @@ def test_make_and_the_image_both_install_through_the_script():
     assert "INSTALL := sh docker/install.sh" in MAKEFILE
     assert re.search(r"^system:\n\t@?\$\(INSTALL\) system\b", MAKEFILE, re.M)
     assert re.search(r"^\t@?\$\(INSTALL\) venv \$\(VENV\) pyproject.toml test$", MAKEFILE, re.M)
-    assert "COPY docker/install.sh pyproject.toml /opt/receptor-planner/install/" in DOCKERFILE
+    assert "COPY docker/install.sh pyproject.toml requirements.lock /opt/receptor-planner/install/" in DOCKERFILE
     assert re.search(r"install\.sh system\b", DOCKERFILE)
     assert re.search(r"install\.sh venv\s+\\?\s*/opt/receptor-planner/venv /opt/receptor-planner/install/pyproject\.toml"
                      r"\s*(\\|&&|$)", DOCKERFILE)
@@ -178,3 +178,32 @@ def test_the_package_has_no_import_cycle():
 
     cycles = [c for m in sorted(graph) if (c := cycle_from(m, [m]))]
     assert cycles == [], " -> ".join(cycles[0])
+
+
+def test_the_lock_pins_what_pyproject_names_and_the_solver_exactly():
+    """The same seed gives the same lines only with the same OR-Tools: pyproject pins it exactly,
+    and requirements.lock (installed as constraints) pins it and every other dependency."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + [r for group in project["optional-dependencies"].values() for r in group]
+    lock = dict(line.split("==") for line in (REPO / "requirements.lock").read_text().splitlines()
+                if line and not line.startswith("#"))
+    names = {re.split(r"[\[<>=!~ ]", r)[0].lower().replace("_", "-") for r in wanted}
+    locked = {name.lower().replace("_", "-") for name in lock}
+    assert names <= locked, names - locked
+    ortools = next(r for r in project["dependencies"] if r.startswith("ortools"))
+    assert ortools == f"ortools=={lock['ortools']}"
+
+
+def test_every_result_records_the_versions_it_depends_on():
+    import ortools
+
+    from builders import instance, post, solve_checked
+
+    solution = solve_checked(instance([post("A1", capacity=1, categories=("A",))], term_weeks=(52,),
+                                      cohort="PGY3+"), 1)
+    versions = solution["metrics"]["versions"]
+    lock = (REPO / "requirements.lock").read_text()
+    assert versions["ortools"] == ortools.__version__ and f"ortools=={versions['ortools']}" in lock
+    assert set(versions) == {"ortools", "numpy", "python"}

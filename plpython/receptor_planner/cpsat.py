@@ -17,6 +17,17 @@ from ortools.sat.python import cp_model
 WORK_PER_SECOND = 0.3
 
 
+def versions() -> dict[str, str]:
+    """What the same seed's lines also depend on: another OR-Tools may search otherwise. Every result
+    records them (metrics.versions)."""
+    import platform
+
+    import numpy
+    import ortools
+
+    return {"ortools": ortools.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+
+
 def solver(seed: int, seconds: float, work: float | None, workers: int = 1) -> cp_model.CpSolver:
     """A solver stopped by ``work`` units of deterministic time (None: no such limit, for
     checking a complete assignment), and by the wall clock after ``seconds``. Derive

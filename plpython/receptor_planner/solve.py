@@ -64,7 +64,7 @@ def solve(instance: Instance, request: Request,
     rules = resolve_rules(request.constraints, instance.cohort)
     n = request.n_job_lines
     base = {"lines_requested": n, "seed": request.seed, "num_workers": request.num_workers,
-            "ruleset": rules.as_dict()}
+            "ruleset": rules.as_dict(), "versions": cpsat.versions()}
 
     search = _Search(should_stop, request.max_seconds * cpsat.WORK_PER_SECOND if work is None else work)
     blocking = explain.structure_reasons(instance, rules, n) + explain.staffing_reasons(instance, n)
