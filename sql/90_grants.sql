@@ -26,6 +26,9 @@ begin
 end
 $tables$;
 grant usage on sequence public.planner_execution_logs_id_seq to service_role;
+-- Views: read-only, and security_invoker, so the tables' RLS decides the rows.
+revoke all on public.job_line_compliance from public, anon, authenticated, service_role;
+grant select on public.job_line_compliance to authenticated, service_role;
 
 -- What users write, column by column: never org_id (the triggers derive it), never an outcome.
 grant update (name) on public.orgs to authenticated;
@@ -72,7 +75,10 @@ revoke execute on all routines in schema planner from public, anon, authenticate
 grant execute on function planner._my_orgs(text), planner._is_trusted() to authenticated, service_role;
 -- Verbs for users: each checks its caller through RLS.
 grant execute on function planner.cancel_run(uuid), planner.add_member(uuid, uuid, text),
-  planner.remove_member(uuid, uuid), planner.export_instance(uuid), planner.export_solution(uuid)
+  planner.remove_member(uuid, uuid), planner.export_instance(uuid), planner.export_solution(uuid),
+  planner.check_allocation_run(uuid)
   to authenticated, service_role;
+-- The checker on two documents, for check_allocation_run (which runs as the caller): it reads no table.
+grant execute on function planner._check_documents(jsonb, jsonb) to authenticated, service_role;
 -- The server side of the API: writes whole documents.
 grant execute on function planner.import_instance(jsonb, uuid), planner.restore_job_lines(uuid) to service_role;

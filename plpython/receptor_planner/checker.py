@@ -4,15 +4,19 @@ Every test trusts this module as its oracle, so it shares no code with the
 CP-SAT model (``model``, ``rules``, ``solve``) and does not even import the
 instance parser: it reads the raw documents itself and restates each rule of
 docs/rules.md in plain Python, week by week. It never raises on a malformed
-solution; it reports it under the code ``FORMAT``.
+solution; it reports it under the code ``FORMAT``. ``check_metrics`` recomputes
+the metrics a solution reports from its lines and reports a mismatch under
+``METRICS``: together they are the gate every solve passes before it writes.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from itertools import combinations
+from math import comb
 from typing import Any, Callable, Iterable, Iterator
 
 SOLUTION_FORMAT = "receptor-planner/solution@1"
@@ -65,6 +69,10 @@ class Violation:
     rule: str
     line: int | None  # 1-based index into solution["lines"]; None for cross-line rules
     message: str
+    # Where it happens, for a reader that places it (a frontend marks the term or the post); left
+    # out of comparisons: the message already says it, and two reports of one fault are equal.
+    term: int | None = field(default=None, compare=False)
+    position: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.message}"
@@ -347,6 +355,116 @@ def check(instance: dict, solution: dict) -> list[Violation]:
     return sorted(violations, key=lambda v: (RULE_CODES.index(v.rule), v.line or 0))
 
 
+# The code of a metric the solution reports that its own lines contradict. Not a rule of
+# docs/rules.md: the lines may keep every rule while the report about them is wrong.
+METRICS = "METRICS"
+# The metrics a solve reports about its lines, each recomputed here from the lines alone.
+REPORTED_METRICS = ("lines_built", "unfilled_total", "duplicate_lines", "hamming_min", "hamming_mean")
+_MEAN_DECIMALS = 3  # hamming_mean is reported rounded to this many decimals
+
+
+def check_metrics(instance: dict, solution: dict) -> list[Violation]:
+    """Each metric a COMPLETED solution reports that its lines contradict, as a METRICS finding.
+
+    Restated from their definitions, not from the solver's code: lines_built counts the lines;
+    unfilled_total sums, over every post and term, the places short of min_fill; duplicate_lines
+    counts lines whose post sequence another line already has; hamming_min and hamming_mean are
+    the smallest and mean number of terms in which two lines hold different posts (null for fewer
+    than two lines; the mean rounded to three decimals).
+    """
+    if not isinstance(solution, dict) or solution.get("status") != "COMPLETED" \
+            or not isinstance(solution.get("lines"), list):
+        return []  # only a completed solution holds lines to measure; check() reports the rest
+    reported = solution.get("metrics")
+    if not isinstance(reported, dict):
+        return [Violation(METRICS, None, "the solution reports no metrics object")]
+    inst = _read_instance(instance)
+    lines = [_read_line(inst, n, doc) for n, doc in _readable_lines(solution)]
+    # A term holding anything but exactly one post reads as None; ONE_POSITION_PER_TERM reports it.
+    posts = [tuple(next(iter(line.holds[t])) if len(line.holds.get(t, ())) == 1 else None
+                   for t in range(1, inst.n_terms + 1)) for line in lines]
+    actual = {"lines_built": len(solution["lines"]), "unfilled_total": _unfilled_total(inst, posts),
+              "duplicate_lines": len(posts) - len(set(posts)),
+              "hamming_min": _smallest_distance(posts), "hamming_mean": _mean_distance(posts)}
+    found = []
+    for name in REPORTED_METRICS:
+        if name not in reported:
+            found.append(Violation(METRICS, None, f"the solution does not report {name}"))
+        elif not _same_metric(name, reported[name], actual[name]):
+            found.append(Violation(METRICS, None, f"the solution reports {name} {reported[name]!r}, but its "
+                                                  f"lines give {_metric_text(actual[name])}"))
+    return found
+
+
+def _unfilled_total(inst: _Instance, posts: list[tuple]) -> int:
+    held = Counter((key, t) for line in posts for t, key in enumerate(line, start=1))
+    return sum(max(0, need - held[(key, t)]) for key, pos in inst.positions.items()
+               for t, need in enumerate(pos.min_fill, start=1))
+
+
+def _smallest_distance(posts: list[tuple]) -> int | None:
+    """The fewest terms in which two lines differ: the number of terms less the most in which two agree.
+
+    Two lines agree in at least k terms exactly when, for some set of k terms, they hold the same
+    posts in it. That is monotone in k, so k rises until no set of k terms makes two lines collide:
+    a few passes over the lines instead of comparing every pair (which it falls back to when the
+    passes would cost more).
+    """
+    if len(posts) < 2:
+        return None
+    n_terms = len(posts[0])
+    if len(set(posts)) < len(posts):
+        return 0
+    pairs = len(posts) * (len(posts) - 1) // 2
+    most_agreed = 0
+    for k in range(1, n_terms):
+        if sum(comb(n_terms, j) for j in range(1, k + 1)) * len(posts) > pairs:
+            return min(sum(a != b for a, b in zip(x, y)) for x, y in combinations(posts, 2))
+        if not any(_collide(posts, terms) for terms in combinations(range(n_terms), k)):
+            break
+        most_agreed = k
+    return n_terms - most_agreed
+
+
+def _collide(posts: list[tuple], terms: tuple[int, ...]) -> bool:
+    """Whether two lines hold the same posts in every one of ``terms``."""
+    seen = set()
+    for line in posts:
+        key = tuple(line[t] for t in terms)
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
+def _mean_distance(posts: list[tuple]) -> Fraction | None:
+    """Mean over pairs of lines of the terms in which they differ: per term, every pair differs
+    except the pairs holding the same post, so the counts per post and term give it exactly."""
+    n = len(posts)
+    if n < 2:
+        return None
+    pairs = n * (n - 1) // 2
+    differing = 0
+    for t in range(len(posts[0])):
+        differing += pairs - sum(c * (c - 1) // 2 for c in Counter(line[t] for line in posts).values())
+    return Fraction(differing, pairs)
+
+
+def _same_metric(name: str, reported: Any, actual: Any) -> bool:
+    if actual is None or reported is None:
+        return actual is None and reported is None
+    if not isinstance(reported, (int, float)) or isinstance(reported, bool):
+        return False
+    if name == "hamming_mean":  # reported rounded: equal when within half its last decimal
+        # (plus a hair for the float the rounding produced)
+        return abs(Fraction(reported) - actual) <= Fraction(1, 2 * 10 ** _MEAN_DECIMALS) + Fraction(1, 10 ** 9)
+    return reported == actual
+
+
+def _metric_text(value: Any) -> str:
+    return f"{float(value):.{_MEAN_DECIMALS}f}" if isinstance(value, Fraction) else repr(value)
+
+
 def summarize(violations: list[Violation]) -> str:
     """A human-readable report: a count per rule, then one violation per row."""
     if not violations:
@@ -402,11 +520,11 @@ def check_one_position_per_term(ctx: _Context) -> Iterator[Violation]:
             keys = line.holds.get(t, frozenset())
             if not keys:
                 yield Violation("ONE_POSITION_PER_TERM", line.number,
-                                f"line {line.number} holds no position in term {t}")
+                                f"line {line.number} holds no position in term {t}", t)
             elif len(keys) > 1:
                 yield Violation("ONE_POSITION_PER_TERM", line.number,
                                 f"line {line.number} holds {len(keys)} positions in term {t}: "
-                                f"{', '.join(sorted(keys))}")
+                                f"{', '.join(sorted(keys))}", t)
 
 
 def check_tiling(ctx: _Context) -> Iterator[Violation]:
@@ -417,14 +535,17 @@ def check_tiling(ctx: _Context) -> Iterator[Violation]:
         for rot in line.rotations:
             for problem in _rotation_tiling_problems(ctx.inst, rot):
                 yield Violation("TILING", line.number,
-                                f"line {line.number} rotation {rot.index} (weeks {rot.start}-{rot.end}) {problem}")
+                                f"line {line.number} rotation {rot.index} (weeks {rot.start}-{rot.end}) {problem}",
+                                _term_of(ctx.inst, rot.start))
             cover.update(range(max(rot.start, 1), min(rot.end, period) + 1))
         weeks = range(1, period + 1)
         for first, last in _runs([w for w in weeks if cover[w] == 0]):
-            yield Violation("TILING", line.number, f"line {line.number} does not cover {_weeks(first, last)}")
+            yield Violation("TILING", line.number, f"line {line.number} does not cover {_weeks(first, last)}",
+                            _term_of(ctx.inst, first))
         for first, last in _runs([w for w in weeks if cover[w] > 1]):
             yield Violation("TILING", line.number,
-                            f"line {line.number} covers {_weeks(first, last)} more than once")
+                            f"line {line.number} covers {_weeks(first, last)} more than once",
+                            _term_of(ctx.inst, first))
 
 
 def _rotation_tiling_problems(inst: _Instance, rot: _Rotation) -> Iterator[str]:
@@ -461,7 +582,7 @@ def check_no_repeat_position(ctx: _Context) -> Iterator[Violation]:
         for key, terms in sorted(terms_of.items()):
             if len(terms) > 1:
                 yield Violation("NO_REPEAT_POSITION", line.number,
-                                f"line {line.number} holds {key} in terms {_list(terms)}")
+                                f"line {line.number} holds {key} in terms {_list(terms)}", terms[1], key)
 
 
 def check_availability(ctx: _Context) -> Iterator[Violation]:
@@ -473,7 +594,7 @@ def check_availability(ctx: _Context) -> Iterator[Violation]:
                 if pos is not None and t not in pos.terms:
                     yield Violation("AVAILABILITY", line.number,
                                     f"line {line.number} holds {key} in term {t}, but it is offered "
-                                    f"only in terms {_list(sorted(pos.terms))}")
+                                    f"only in terms {_list(sorted(pos.terms))}", t, key)
 
 
 def check_capacity(ctx: _Context) -> Iterator[Violation]:
@@ -482,7 +603,7 @@ def check_capacity(ctx: _Context) -> Iterator[Violation]:
         pos = ctx.inst.positions.get(key)
         if pos is not None and count > pos.capacity[t - 1]:
             yield Violation("CAPACITY", None, f"position {key} term {t} holds {count} "
-                                              f"{_plural(count, 'line')}, capacity {pos.capacity[t - 1]}")
+                                              f"{_plural(count, 'line')}, capacity {pos.capacity[t - 1]}", t, key)
 
 
 def check_min_fill(ctx: _Context) -> Iterator[Violation]:
@@ -494,7 +615,7 @@ def check_min_fill(ctx: _Context) -> Iterator[Violation]:
             count = ctx.held[(key, t)]
             if count < need:
                 yield Violation("MIN_FILL", None, f"position {key} term {t} holds {count} "
-                                                  f"{_plural(count, 'line')}, min_fill {need}")
+                                                  f"{_plural(count, 'line')}, min_fill {need}", t, key)
 
 
 def check_pin(ctx: _Context) -> Iterator[Violation]:
@@ -508,7 +629,7 @@ def check_pin(ctx: _Context) -> Iterator[Violation]:
         if line is not None and line.holds.get(pin.term) != {pin.position}:
             held = ", ".join(sorted(line.holds.get(pin.term, ()))) or "no position"
             yield Violation("PIN", pin.line, f"line {pin.line} term {pin.term} is pinned to "
-                                             f"{pin.position} but holds {held}")
+                                             f"{pin.position} but holds {held}", pin.term, pin.position)
 
 
 def check_leave_weeks(ctx: _Context) -> Iterator[Violation]:
@@ -526,7 +647,8 @@ def check_leave_pattern(ctx: _Context) -> Iterator[Violation]:
         for first, last in leave.fixed_blocks:
             if (first, last) not in line.leave_blocks:
                 yield Violation("LEAVE_PATTERN", line.number, f"line {line.number} does not hold the "
-                                                              f"fixed leave block {_weeks(first, last)} exactly")
+                                                              f"fixed leave block {_weeks(first, last)} exactly",
+                                _term_of(ctx.inst, first))
         lengths = tuple(last - first + 1 for first, last in line.leave_blocks
                         if (first, last) not in leave.fixed_blocks)
         if lengths not in leave.patterns:
@@ -544,7 +666,8 @@ def check_leave_gap(ctx: _Context) -> Iterator[Violation]:
             if gap < min_gap:
                 yield Violation("LEAVE_GAP", line.number,
                                 f"line {line.number} has {gap} {_plural(gap, 'week')} between leave "
-                                f"{_weeks(first1, last1)} and {_weeks(first2, last2)}, fewer than {min_gap}")
+                                f"{_weeks(first1, last1)} and {_weeks(first2, last2)}, fewer than {min_gap}",
+                                _term_of(ctx.inst, first2))
 
 
 def check_leave_within_term(ctx: _Context) -> Iterator[Violation]:
@@ -556,7 +679,8 @@ def check_leave_within_term(ctx: _Context) -> Iterator[Violation]:
             if ctx.inst.term_of(first) != ctx.inst.term_of(last):
                 yield Violation("LEAVE_WITHIN_TERM", line.number,
                                 f"line {line.number} leave {_weeks(first, last)} crosses from term "
-                                f"{ctx.inst.term_of(first)} into term {ctx.inst.term_of(last)}")
+                                f"{ctx.inst.term_of(first)} into term {ctx.inst.term_of(last)}",
+                                ctx.inst.term_of(first))
 
 
 def check_leave_max_concurrent(ctx: _Context) -> Iterator[Violation]:
@@ -570,7 +694,8 @@ def check_leave_max_concurrent(ctx: _Context) -> Iterator[Violation]:
     for week, count in sorted(on_leave.items()):
         if count > cap:
             yield Violation("LEAVE_MAX_CONCURRENT", None,
-                            f"week {week} has {count} lines on leave outside fixed blocks, max_concurrent {cap}")
+                            f"week {week} has {count} lines on leave outside fixed blocks, max_concurrent {cap}",
+                            _term_of(ctx.inst, week))
 
 
 # ---------------------------------------------------------------- accreditation rules
@@ -661,7 +786,7 @@ def check_non_clinical_max(ctx: _Context) -> Iterator[Violation]:
         if len(terms) > maximum:
             yield Violation("NON_CLINICAL_MAX", line.number,
                             f"line {line.number} holds non-clinical posts in {_plural(len(terms), 'term')} {_list(terms)}, "
-                            f"more than {maximum}")
+                            f"more than {maximum}", terms[maximum])
 
 
 def check_term_count(ctx: _Context) -> Iterator[Violation]:
@@ -690,7 +815,8 @@ def _at_most_one(ctx: _Context, code: str, what: str,
         terms = [t for t, pos in ctx.placed(line) if flagged(pos)]
         if len(terms) > 1:
             yield Violation(code, line.number,
-                            f"line {line.number} holds {what} posts in terms {_list(terms)}; at most one is allowed")
+                            f"line {line.number} holds {what} posts in terms {_list(terms)}; at most one is allowed",
+                            terms[1])
 
 
 def check_no_nights(ctx: _Context) -> Iterator[Violation]:
@@ -699,7 +825,7 @@ def check_no_nights(ctx: _Context) -> Iterator[Violation]:
         for t, pos in ctx.placed(line):
             if pos.nights:
                 yield Violation("NO_NIGHTS", line.number,
-                                f"line {line.number} holds the nights post {pos.key} in term {t}")
+                                f"line {line.number} holds the nights post {pos.key} in term {t}", t, pos.key)
 
 
 _CHECKS: dict[str, Callable[[_Context], Iterator[Violation]]] = {
@@ -728,6 +854,11 @@ _CHECKS: dict[str, Callable[[_Context], Iterator[Violation]]] = {
     "MAX_1_SERVICE": check_max_1_service,
     "NO_NIGHTS": check_no_nights,
 }
+
+
+def _term_of(inst: _Instance, week: int) -> int | None:
+    """The term of a week, or None for a week outside the period."""
+    return inst.term_of(week) if 1 <= week <= inst.period else None
 
 
 # ---------------------------------------------------------------- wording

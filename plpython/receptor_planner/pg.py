@@ -12,8 +12,8 @@ import dataclasses
 import json
 import time
 
-from .instance import MAX_DOCUMENT_CHARS, MAX_KEY_CHARS, MAX_OPTIONS_CHARS, InvalidDocument, Instance, Leave, \
-    load_json, parse_affinity, parse_instance, parse_leave, parse_request
+from .instance import MAX_DOCUMENT_CHARS, MAX_KEY_CHARS, MAX_LINES, MAX_OPTIONS_CHARS, InvalidDocument, Instance, \
+    Leave, load_json, parse_affinity, parse_instance, parse_leave, parse_request
 from .rules import RuleError, resolve_rules
 
 OPTION_KEYS = ("allow_partial", "max_seconds", "seed", "num_workers")
@@ -244,6 +244,49 @@ def _pins(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
 # ---------------------------------------------------------------- solving
 
 ACTIVE = ("PENDING", "GENERATING")
+# The violations a rejected run keeps in result_metadata (their total is kept beside them).
+GATE_VIOLATIONS_KEPT = 50
+
+
+def gate(instance_doc: dict, solution_doc: dict) -> list:
+    """What the independent checker finds in a solution about to be written: every rule it breaks
+    (checker.check) and every reported metric its lines contradict (checker.check_metrics).
+
+    The solver is never its own judge: the checker shares no code with the model, so a fault in
+    either shows here as a disagreement before any line reaches the tables.
+    """
+    from .checker import check, check_metrics
+
+    return check(instance_doc, solution_doc) + check_metrics(instance_doc, solution_doc)
+
+
+def violation_rows(violations) -> list[dict]:
+    return [{"rule": v.rule, "line": v.line, "term": v.term, "position": v.position, "message": v.message}
+            for v in violations]
+
+
+def gate_refusal(violations) -> tuple[str, dict]:
+    """The error and the result_metadata entry of a run the gate refuses."""
+    count = len(violations)
+    error = (f"the independent checker rejected the solution: {count} "
+             f"{'violation' if count == 1 else 'violations'}, the first {violations[0]}; nothing written")
+    return error, {"total": count, "shown": violation_rows(violations[:GATE_VIOLATIONS_KEPT])}
+
+
+def check_documents(instance_text, solution_text) -> list[dict]:
+    """Every violation of a solution document against an instance document, as rows of rule, line,
+    term, position and message (planner._check_documents). The instance must be valid
+    (parse_instance, else InvalidDocument); the solution may be anything: the checker reports its
+    faults under FORMAT."""
+    from .checker import check
+
+    instance_doc = _json(instance_text, "instance")
+    parse_instance(instance_doc)  # the checker reads a valid instance only
+    solution_doc = _json(solution_text, "solution")
+    lines = solution_doc.get("lines") if isinstance(solution_doc, dict) else None
+    if isinstance(lines, list) and len(lines) > MAX_LINES:  # any caller may hand one over: bound the work
+        raise InvalidDocument("solution.lines", f"holds {len(lines)} lines; at most {MAX_LINES}")
+    return violation_rows(check(instance_doc, solution_doc))
 
 
 class _Fenced(Exception):
@@ -255,7 +298,9 @@ def solve_run(plpy, run_id) -> dict:
 
     Reads the problem through planner.export_instance, polls the run's status
     while CP-SAT works (a committed CANCELLED stops it; a statement cancel or
-    timeout raises out of the poll and stops it too), then in one
+    timeout raises out of the poll and stops it too), then hands the solution
+    document to the independent checker (``gate``): any finding fails the run
+    and nothing is written. Then, in one
     subtransaction: snapshot the current lines into job_lines_history,
     replace them, and set the final status. The final update is fenced on the
     status and attempt the solve started from, so a run that was cancelled or
@@ -279,8 +324,8 @@ def solve_run(plpy, run_id) -> dict:
                        error=f"allocation_run: allocation run {run['allocation_run']} is not of this planner run's "
                              "org; nothing written") or _fenced_outcome(plpy, run_id)
     try:
-        doc = _one(plpy, "select planner.export_instance($1)", ["uuid"], [run["allocation_run"]])
-        instance = parse_instance(_json(doc))
+        instance_doc = _json(_one(plpy, "select planner.export_instance($1)", ["uuid"], [run["allocation_run"]]))
+        instance = parse_instance(instance_doc)
         options = _json(run["options"]) or {}
         request = parse_request({**options, "n_job_lines": run["n_job_lines"],
                                  "constraints": list(run["constraints"])}, instance.cohort, instance.n_terms)
@@ -319,8 +364,21 @@ def solve_run(plpy, run_id) -> dict:
                                              "lines_built", "lines_upper_bound", "num_workers")})
     document = to_document(instance, request, result)
     metadata = {"metrics": result.metrics, "explanation": result.explanation, "timings": timings}
-    if result.status != "COMPLETED":
+    if result.status != "COMPLETED":  # writes no lines: nothing for the gate to hold back
         return _finish(plpy, run, result.status, metadata, error=result.error) or _fenced_outcome(plpy, run_id)
+    # The gate: the independent checker judges the very document that would be written, against
+    # the instance document the solve read. Any finding fails the run; the lines stay as they were.
+    check_started = time.monotonic()
+    try:
+        violations = gate(instance_doc, document)
+    except Exception as e:  # a checker that cannot judge passes nothing
+        return _finish(plpy, run, "FAILED", metadata, error=f"the independent checker failed: {type(e).__name__}: "
+                                                             f"{e}; nothing written",
+                       traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
+    timings["check"] = round(time.monotonic() - check_started, 3)
+    if violations:
+        error, metadata["violations"] = gate_refusal(violations)
+        return _finish(plpy, run, "FAILED", metadata, error=error) or _fenced_outcome(plpy, run_id)
     write_started = time.monotonic()
     try:
         with plpy.subtransaction():

@@ -34,5 +34,7 @@ $$;
 comment on function planner.solve_run(uuid) is
   'Solves a PENDING or GENERATING planner run with CP-SAT and, in the same transaction, snapshots the '
   'allocation run''s lines into job_lines_history, replaces them and sets COMPLETED; or sets INFEASIBLE '
-  '(with result_metadata.explanation) or FAILED (with error), leaving the lines as they were. A committed '
+  '(with result_metadata.explanation) or FAILED (with error), leaving the lines as they were. Lines are '
+  'written only when the independent checker finds no violation in them and no reported metric they '
+  'contradict; else FAILED with result_metadata.violations (the first 50 and the total). A committed '
   'CANCELLED stops it and nothing is written. Returns {run_id, status, written, error, explanation, metrics}.';

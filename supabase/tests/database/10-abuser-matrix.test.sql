@@ -2,7 +2,7 @@
 --
 -- Seven actors (anon; a signed-in user of no org; the viewer, planner and admin
 -- of org A; the planner of org B; service_role) try every action on every table
--- in public, every verb in schema planner, and planner.settings. Every target
+-- and view in public, every verb in schema planner, and planner.settings. Every target
 -- is a row of org A (or a shared affinity profile). A cell is "allow" when its
 -- statement succeeds and touches or returns at least one such row, "deny" when
 -- it fails or touches none. Each cell runs in its own subtransaction and is
@@ -12,7 +12,7 @@
 -- tests/test_pgtap.py checks that the two agree cell by cell.
 
 begin;
-select plan(535);
+select plan(570);
 
 -- ---------------------------------------------------------------- fixture: org A with a row in every table, org B beside it
 
@@ -207,11 +207,16 @@ insert into expectations (target, action, anon, non_member, viewer_a, planner_a,
   ('planner_execution_logs',       'insert',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner_execution_logs',       'update',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner_execution_logs',       'delete',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
+  ('job_line_compliance',          'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('job_line_compliance',          'insert',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
+  ('job_line_compliance',          'update',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
+  ('job_line_compliance',          'delete',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('planner.cancel_run',           'execute',  'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
   ('planner.add_member',           'execute',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
   ('planner.remove_member',        'execute',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
   ('planner.export_instance',      'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
   ('planner.export_solution',      'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('planner.check_allocation_run', 'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
   ('planner.import_instance',      'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner.restore_job_lines',    'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner.solve_run',            'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
@@ -310,12 +315,20 @@ insert into statements values
   ('planner_execution_logs', 'update', $$update public.planner_execution_logs set message = 'forged'
                                           where planner_run_id = {planner_run_done}$$),
   ('planner_execution_logs', 'delete', $$delete from public.planner_execution_logs where planner_run_id = {planner_run_done}$$),
+  -- A view: read-only for everyone (a join, so PostgreSQL cannot write through it).
+  ('job_line_compliance', 'select', $$select 1 from public.job_line_compliance where job_line_id = {line_1}$$),
+  ('job_line_compliance', 'insert', $$insert into public.job_line_compliance (allocation_run_id, line_no)
+                                      values ({run_a}, 3)$$),
+  ('job_line_compliance', 'update', $$update public.job_line_compliance set line_no = 9 where job_line_id = {line_1}$$),
+  ('job_line_compliance', 'delete', $$delete from public.job_line_compliance where job_line_id = {line_1}$$),
   -- Verbs: each raises rather than return nothing, except remove_member (false when no one was removed).
   ('planner.cancel_run', 'execute', $$select planner.cancel_run({planner_run_pending})$$),
   ('planner.add_member', 'execute', $$select planner.add_member({org_a}, {newcomer}, 'viewer')$$),
   ('planner.remove_member', 'execute', $$select 1 where planner.remove_member({org_a}, {member_a})$$),
   ('planner.export_instance', 'execute', $$select planner.export_instance({run_a})$$),
   ('planner.export_solution', 'execute', $$select 1 where planner.export_solution({run_a}) -> 'lines' <> '[]'$$),
+  -- Line 2, without rotations, breaks rules: a reader gets rows.
+  ('planner.check_allocation_run', 'execute', $$select 1 from planner.check_allocation_run({run_a})$$),
   ('planner.import_instance', 'execute', $$select planner.import_instance({doc_a}, {org_a})$$),
   ('planner.restore_job_lines', 'execute', $$select planner.restore_job_lines({history_a})$$),
   ('planner.solve_run', 'execute', $$select planner.solve_run({planner_run_pending})$$),
@@ -404,8 +417,9 @@ $run$;
 
 select set_eq(
   $$select split_part(target, ' ', 1) from expectations where target not like 'planner.%'$$,
-  $$select tablename::text from pg_tables where schemaname = 'public'$$,
-  'the matrix covers every table in public');
+  $$select tablename::text from pg_tables where schemaname = 'public'
+    union select viewname::text from pg_views where schemaname = 'public'$$,
+  'the matrix covers every table and view in public');
 select set_eq(
   $$select target from expectations where target like 'planner.%' and target <> 'planner.settings'$$,
   $$select 'planner.' || p.proname from pg_proc p
@@ -419,7 +433,7 @@ select is((select count(*)::int from results where actual is null), 0, 'every ce
 select is((select count(*)::int from (select target from expectations where target not like 'planner.%'
                                         group by target
                                        having array_agg(action order by action) <> '{delete,insert,select,update}') odd),
-          0, 'every table is tried with select, insert, update and delete');
+          0, 'every table and view is tried with select, insert, update and delete');
 
 -- ---------------------------------------------------------------- the cells
 
