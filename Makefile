@@ -56,6 +56,10 @@ demo: install
 test: install tools
 	$(PY) -m pytest -q tests
 
+# The pure-Python tests: no database server, no Supabase CLI or Deno, nothing slow (see tests/conftest.py).
+test-quick: venv
+	$(PY) -m pytest -q -m "not database and not slow" tests
+
 bench: install
 	$(PLANNER) bench
 

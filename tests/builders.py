@@ -1,16 +1,31 @@
-"""Small instance documents for tests, and a solve that always goes through the checker."""
+"""Helpers shared by the tests, in one place (fixtures live in conftest.py).
+
+* Documents: small instance documents, and mutations of them.
+* Solving: a solve that always goes through the checker, and what a solution holds.
+* The database: importing, queueing, solving and exporting through SQL, on a connection
+  the caller gives (these need a server; the rest do not).
+* Acting as an API user, and docker/initdb.sh as the image's entrypoint runs it.
+"""
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plpython"))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plpython"))
 
 from receptor_planner.checker import check  # noqa: E402
 from receptor_planner.instance import parse_instance, parse_request  # noqa: E402
 from receptor_planner.solution import to_document  # noqa: E402
-from receptor_planner.solve import solve  # noqa: E402
+from receptor_planner.solve import solve as solve_offline  # noqa: E402
 
+
+# ---------------------------------------------------------------- documents
 
 def post(key: str, terms=None, capacity=1, categories=("A",), specialty=None, **attributes) -> dict:
     """A position; ``terms`` limits where it is offered."""
@@ -28,16 +43,72 @@ def instance(positions: list[dict], term_weeks=(13, 13, 13, 13), leave=None, coh
             "leave": leave or {"weeks": 0}, "positions": positions, "pins": pins or []}
 
 
+def small_doc() -> dict:
+    """Five posts over five terms; keys deliberately not in alphabetical order."""
+    def position(key, team, specialty, categories, capacity, **extra):
+        return {"key": key, "name": key.title(), "team": team, "specialty": specialty,
+                "subspecialty": None, "categories": categories, "capacity": capacity, **extra}
+    return {
+        "format": "receptor-planner/instance@1",
+        "org": {"name": "Acacia Health"},
+        "cohort": "PGY1",
+        "start_date": "2027-01-04",
+        "term_weeks": [10, 10, 10, 10, 12],
+        "leave": {"weeks": 5, "patterns": [[5], [2, 3]], "min_gap_weeks": 13, "max_concurrent": 2},
+        "positions": [
+            position("MED1", "Medicine", "General Medicine", ["A", "B"], 2, min_fill=1),
+            position("ED1", "Emergency", "Emergency Medicine", ["A", "C"], [2, 2, 1, 1, 2]),
+            position("SURG1", None, "Surgery", ["D"], 2, terms=[1, 3, 5], subspecialty="Colorectal"),
+            position("RELIEF", None, "Relief", ["A"], 1, service=True, excludable=True),
+            position("PSY1", "Psychiatry", "Psychiatry", ["B"], 1),
+        ],
+        "pins": [{"line": 1, "term": 2, "position": "ED1"},
+                 {"line": 2, "positions": ["SURG1", "PSY1", "ED1", "MED1", "RELIEF"]}],
+        "affinity": {"version": "2027.1", "source": "test weights, invented for this test",
+                     "weights": {"Surgery": {"General Medicine": 5}, "General Medicine": {"Surgery": 5}}},
+    }
+
+
+def set_at(path, value):
+    """A mutation of a document: the value at ``path`` (keys and indexes) becomes ``value``."""
+    def mutate(doc):
+        *parents, last = path
+        target = doc
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return mutate
+
+
+def default_lines(doc: dict) -> int:
+    """Lines the posts can hold; for a tight generated service, the lines planted in it."""
+    return parse_instance(doc).default_lines()
+
+
+# ---------------------------------------------------------------- solving, always checked
+
 def solve_checked(doc: dict, n: int, constraints=("UNRESTRICTED",), allow_partial=True,
-                  seconds=20, seed=0, workers=1) -> dict:
-    """Solve and return the solution document, asserting the checker finds nothing."""
+                  seconds=20, seed=0, workers=1, planted: int | None = None) -> dict:
+    """Solve and return the solution document, asserting the checker finds nothing.
+
+    ``planted``: how many lines are known to exist (planted in the instance). Then the request is
+    complete (no partial answer) and the solve must give COMPLETED with every planted line; the
+    checker alone would pass an INFEASIBLE answer, which holds no lines to check.
+    """
+    if planted is not None:
+        assert n == planted, f"ask for the {planted} planted lines, not {n}"
+        allow_partial = False
     inst = parse_instance(doc)
     request = parse_request({"n_job_lines": n, "constraints": list(constraints), "allow_partial": allow_partial,
                              "max_seconds": seconds, "seed": seed, "num_workers": workers},
                             inst.cohort, inst.n_terms)
-    solution = to_document(inst, request, solve(inst, request))
+    solution = to_document(inst, request, solve_offline(inst, request))
     violations = check(doc, solution)
     assert violations == [], "\n".join(map(str, violations))
+    if planted is not None:
+        assert (solution["status"], built(solution)) == ("COMPLETED", planted), \
+            f"{planted} lines were planted; the solver gave {solution['status']} with {built(solution)}: " \
+            f"{(solution.get('explanation') or {}).get('summary')}"
     return solution
 
 
@@ -52,3 +123,99 @@ def posts_of(solution: dict, line: int) -> list[str]:
         if rotation["kind"] == "clinical":
             terms[rotation["term"]] = rotation["position"]
     return [terms[t] for t in sorted(terms)]
+
+
+# ---------------------------------------------------------------- the database (a connection in, no fixtures)
+
+TABLES_OF_AN_IMPORT = ("orgs", "teams", "positions", "affinity_profiles", "allocation_plans", "allocation_runs",
+                       "allocation_run_posts", "allocation_run_pins")
+
+
+def table_counts(conn) -> dict[str, int]:
+    """Rows in each table an import writes."""
+    return {t: conn.execute(f"select count(*) from public.{t}").fetchone()[0] for t in TABLES_OF_AN_IMPORT}
+
+
+def import_doc(conn, doc) -> str:
+    from psycopg.types.json import Jsonb
+
+    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
+
+
+def new_run(conn, allocation_run, n, constraints=("VIC_PGY1",), **options) -> str:
+    """A PENDING planner run (max_seconds 30 unless ``options`` say otherwise)."""
+    from psycopg.types.json import Jsonb
+
+    return conn.execute(
+        "insert into allocation_planner_runs (allocation_run, n_job_lines, constraints, options) "
+        "values (%s, %s, %s, %s) returning id",
+        [allocation_run, n, list(constraints), Jsonb({"max_seconds": 30, **options})]).fetchone()[0]
+
+
+def solve(conn, run_id) -> dict:
+    """planner.solve_run on ``conn``: the outcome it returns."""
+    return conn.execute("select planner.solve_run(%s)", [run_id]).fetchone()[0]
+
+
+def exported(conn, allocation_run) -> tuple[dict, dict]:
+    instance_doc = conn.execute("select planner.export_instance(%s)", [allocation_run]).fetchone()[0]
+    solution = conn.execute("select planner.export_solution(%s)", [allocation_run]).fetchone()[0]
+    return instance_doc, solution
+
+
+def assert_checked(conn, allocation_run) -> dict:
+    """The allocation run's current lines, asserting the checker finds nothing in them."""
+    instance_doc, solution = exported(conn, allocation_run)
+    violations = check(instance_doc, solution)
+    assert violations == [], "\n".join(map(str, violations))
+    return solution
+
+
+def counts(conn, allocation_run) -> tuple[int, int, int]:
+    """(job lines, rotations, history snapshots) of an allocation run."""
+    return conn.execute(
+        "select (select count(*) from job_lines where allocation_run_id = %(a)s),"
+        "       (select count(*) from rotations r join job_lines l on l.id = r.job_line_id"
+        "         where l.allocation_run_id = %(a)s),"
+        "       (select count(*) from job_lines_history where allocation_run_id = %(a)s)",
+        {"a": allocation_run}).fetchone()
+
+
+@contextlib.contextmanager
+def acting_as(conn, user_id, role: str = "authenticated"):
+    """One transaction as an API user: SET LOCAL ROLE and the JWT claims, as PostgREST does."""
+    claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
+    with conn.transaction():
+        conn.execute(f"set local role {role}")
+        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
+        yield conn
+
+
+def import_service(conn, name: str) -> str:
+    """A small PGY3+ service of four posts of two places, in an org of its own called ``name``."""
+    from psycopg.types.json import Jsonb
+
+    doc = instance([post("MED", capacity=2), post("SUR", capacity=2, categories=("D",)),
+                    post("ED", capacity=2, categories=("C",)), post("PSY", capacity=2, categories=("B",))],
+                   cohort="PGY3+")
+    doc["org"]["name"] = name
+    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
+
+
+def new_user(conn, email: str) -> str:
+    return conn.execute("insert into auth.users (id, email) values (gen_random_uuid(), %s) returning id",
+                        [email]).fetchone()[0]
+
+
+# ---------------------------------------------------------------- the image's first start
+
+INITDB_SH = REPO / "docker" / "initdb.sh"
+
+
+def run_initdb(url: str) -> subprocess.CompletedProcess:
+    """docker/initdb.sh as the entrypoint runs it, pointed at the server of ``url`` and the checkout."""
+    parts = urlsplit(url)
+    env = {**os.environ, "PGHOST": parts.hostname, "PGPORT": str(parts.port), "POSTGRES_USER": parts.username,
+           "RECEPTOR_PLANNER_SUPABASE": str(REPO / "supabase"),
+           "RECEPTOR_PLANNER_DATABASE": parts.path.lstrip("/")}
+    return subprocess.run(["bash", INITDB_SH], env=env, capture_output=True, text=True, timeout=300)

@@ -8,6 +8,11 @@ database (checker, generator) run without one:
 * ``conn`` (function): a fresh autocommit psycopg connection, closed after.
 * ``sql_dir`` (session): the folder of schema files.
 * ``fresh_server()``: a context manager for tests that need a server of their own.
+* ``world`` (function): two orgs, each with a small service, and their people.
+
+Markers (``-m "not database and not slow"`` is ``make test-quick``): ``database`` is set here on
+every test whose fixtures include ``pg_url`` or the Supabase CLI's server; a test that starts a
+server in its body says so itself. ``slow`` is set by hand on the few long tests.
 
 As root, initdb and postgres run as the ``postgres`` user through two-line
 ``setpriv`` wrappers (Postgres refuses root); the base folder belongs to
@@ -21,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -30,6 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plpython"))
 
 from receptor_planner import cluster  # noqa: E402
+
+from builders import import_service, new_user  # noqa: E402
 
 TEST_DATABASE = "test"  # the database testing.postgresql creates
 
@@ -119,3 +127,32 @@ def conn(pg_url):
         yield connection
     finally:
         connection.close()
+
+
+@pytest.fixture
+def world(conn) -> dict:
+    """Acacia and Banksia, each with a service; Acacia's viewer, planner and admin, Banksia's planner
+    (``rival``) and a signed-in ``stranger`` of no org. Ids by those names, and ``<org>_run``."""
+    ids = {"acacia_run": import_service(conn, f"Acacia {uuid.uuid4().hex[:6]}"),
+           "banksia_run": import_service(conn, f"Banksia {uuid.uuid4().hex[:6]}")}
+    for key in ("acacia", "banksia"):
+        ids[key] = conn.execute("select org_id from allocation_runs where id = %s", [ids[f"{key}_run"]]).fetchone()[0]
+    for name, org, role in (("viewer", "acacia", "viewer"), ("planner", "acacia", "planner"),
+                            ("admin", "acacia", "admin"), ("rival", "banksia", "planner")):
+        ids[name] = new_user(conn, f"{name}-{uuid.uuid4().hex[:6]}@example.org")
+        conn.execute("select planner.add_member(%s, %s, %s)", [ids[org], ids[name], role])
+    ids["stranger"] = new_user(conn, f"stranger-{uuid.uuid4().hex[:6]}@example.org")
+    return ids
+
+
+# ---------------------------------------------------------------- markers
+
+# Fixtures that give a test a server: ours, and test_supabase_cli.py's (``project`` is only ever used
+# to run the Supabase CLI against one).
+SERVER_FIXTURES = {"pg_url", "pushed", "project"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)

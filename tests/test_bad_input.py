@@ -20,7 +20,8 @@ import pytest
 from receptor_planner import instance as limits
 from receptor_planner.instance import InvalidDocument, load_json, parse_affinity, parse_instance, parse_leave, \
     parse_request
-from test_documents import _set, counts, small_doc
+
+from builders import set_at, small_doc, table_counts
 
 sys.set_int_max_str_digits(0)  # the tests build numbers too long for the default; the planner never does
 
@@ -42,20 +43,20 @@ def text_of(doc: dict, raw: str | None = None) -> str:
 
 
 def many_positions(n: int):
-    return _set(["positions"], [{"key": f"P{i}", "specialty": "S", "categories": ["A"], "capacity": 1}
+    return set_at(["positions"], [{"key": f"P{i}", "specialty": "S", "categories": ["A"], "capacity": 1}
                                 for i in range(n)])
 
 
 def _weights(value):
-    return _set(["affinity", "weights"], value)
+    return set_at(["affinity", "weights"], value)
 
 
 def _org(name):
-    return _set(["org"], name)
+    return set_at(["org"], name)
 
 
 def _pos(field, value, i=0):
-    return _set(["positions", i, field], value)
+    return set_at(["positions", i, field], value)
 
 
 # (id, mutation of small_doc, raw JSON for RAW or None, the message starts with)
@@ -66,22 +67,22 @@ INSTANCE_CASES = [
     ("capacity of 5000 digits", _pos("capacity", [RAW, 1, 1, 1, 1]), digits(5000),
      "positions[0].capacity[0]: must be a non-negative integer, got a number of 5000 digits"),
     ("min_fill 2^31", _pos("min_fill", 2**31), None, "positions[0].min_fill[0]: must be at most 2000"),
-    ("term_weeks 2^31", _set(["term_weeks", 0], 2**31), None, "term_weeks[0]: must be an integer in 1..104"),
-    ("period_weeks 2^40", _set(["period_weeks"], 2**40), None, "period_weeks: must be an integer in 1..104"),
-    ("leave weeks 2^31", _set(["leave", "weeks"], 2**31), None, "leave.weeks: must be between 0 and 51"),
-    ("leave block 2^31", _set(["leave", "patterns"], [[2**31]]), None, "leave.patterns[0]: must be a list of"),
-    ("leave min_gap 2^63", _set(["leave", "min_gap_weeks"], 2**63), None, "leave.min_gap_weeks: must be an integer"),
-    ("leave max_concurrent 2^31", _set(["leave", "max_concurrent"], 2**31), None,
+    ("term_weeks 2^31", set_at(["term_weeks", 0], 2**31), None, "term_weeks[0]: must be an integer in 1..104"),
+    ("period_weeks 2^40", set_at(["period_weeks"], 2**40), None, "period_weeks: must be an integer in 1..104"),
+    ("leave weeks 2^31", set_at(["leave", "weeks"], 2**31), None, "leave.weeks: must be between 0 and 51"),
+    ("leave block 2^31", set_at(["leave", "patterns"], [[2**31]]), None, "leave.patterns[0]: must be a list of"),
+    ("leave min_gap 2^63", set_at(["leave", "min_gap_weeks"], 2**63), None, "leave.min_gap_weeks: must be an integer"),
+    ("leave max_concurrent 2^31", set_at(["leave", "max_concurrent"], 2**31), None,
      "leave.max_concurrent: must be null or an integer in 0..2000"),
-    ("fixed block start 2^31", _set(["leave", "fixed_blocks"], [{"start_week": 2**31, "weeks": 1}]), None,
+    ("fixed block start 2^31", set_at(["leave", "fixed_blocks"], [{"start_week": 2**31, "weeks": 1}]), None,
      "leave.fixed_blocks[0]: must lie inside weeks 1..52"),
-    ("pin line 2^31", _set(["pins", 0, "line"], 2**31), None, "pins[0].line: must be a line number in 1..2000"),
-    ("pin term 2^31", _set(["pins", 0, "term"], 2**31), None, "pins[0].term: must be a term number in 1..5"),
-    ("weight 2^31", _set(["affinity", "weights"], {"A": {"B": 2**31}, "B": {"A": 2**31}}), None,
+    ("pin line 2^31", set_at(["pins", 0, "line"], 2**31), None, "pins[0].line: must be a line number in 1..2000"),
+    ("pin term 2^31", set_at(["pins", 0, "term"], 2**31), None, "pins[0].term: must be a term number in 1..5"),
+    ("weight 2^31", set_at(["affinity", "weights"], {"A": {"B": 2**31}, "B": {"A": 2**31}}), None,
      "affinity.weights.A.B: must be an integer in -100..100"),
-    ("weight of 400 digits", _set(["affinity", "weights"], {"A": {"B": RAW}}), digits(400),
+    ("weight of 400 digits", set_at(["affinity", "weights"], {"A": {"B": RAW}}), digits(400),
      "affinity.weights.A.B: must be an integer in -100..100, got a number of 400 digits"),
-    ("version of 70 digits", _set(["affinity", "version"], 10**70), None,
+    ("version of 70 digits", set_at(["affinity", "version"], 10**70), None,
      "affinity.version: must be a non-negative integer of at most 64 digits"),
     # text: length limits, control characters
     ("org name 201", _org({"name": "O" * 201}), None, "org.name: is 201 characters long; at most 200"),
@@ -96,32 +97,32 @@ INSTANCE_CASES = [
     ("bell in a name", _pos("name", "Ward\u00077"), None, "positions[0].name: holds U+0007 at character 5"),
     ("newline in a key", _pos("key", "MED\n1"), None, "positions[0].key: holds U+000A at character 4"),
     ("C1 control in a team", _pos("team", "Medicine\u0085"), None, "positions[0].team: holds U+0085"),
-    ("version 65", _set(["affinity", "version"], "v" * 65), None, "affinity.version: is 65 characters long"),
-    ("source 2001", _set(["affinity", "source"], "s" * 2001), None,
+    ("version 65", set_at(["affinity", "version"], "v" * 65), None, "affinity.version: is 65 characters long"),
+    ("source 2001", set_at(["affinity", "source"], "s" * 2001), None,
      "affinity.source: is 2001 characters long; at most 2000"),
     ("weights specialty 201", _weights({"W" * 201: {}}), None, "affinity.weights.WWWWWWW"),
     ("weights inner specialty 201", _weights({"A": {"W" * 201: 1}}), None, "affinity.weights.A.WWWWW"),
     # huge arrays
     ("100,000 positions", many_positions(100_000), None, "positions: lists 100000 positions; at most 2000"),
     ("2001 positions", many_positions(2001), None, "positions: lists 2001 positions; at most 2000"),
-    ("100,000 pins", _set(["pins"], [{"line": 1, "term": 1, "position": "MED1"}] * 100_000), None,
+    ("100,000 pins", set_at(["pins"], [{"line": 1, "term": 1, "position": "MED1"}] * 100_000), None,
      "pins: lists 100000 pins; at most 26000"),
-    ("65 leave patterns", _set(["leave", "patterns"], [[5]] * 65), None,
+    ("65 leave patterns", set_at(["leave", "patterns"], [[5]] * 65), None,
      "leave.patterns: lists 65 patterns; at most 64"),
-    ("100,000 fixed blocks", _set(["leave", "fixed_blocks"], [{"start_week": 1, "weeks": 1}] * 100_000), None,
+    ("100,000 fixed blocks", set_at(["leave", "fixed_blocks"], [{"start_week": 1, "weeks": 1}] * 100_000), None,
      "leave.fixed_blocks: lists 100000 blocks; at most 52"),
     ("2001 weighed specialties", _weights({f"S{i}": {} for i in range(2001)}), None,
      "affinity.weights: lists 2001 specialties; at most 2000"),
-    ("a whole line pinned to lists", _set(["pins", 1, "positions"], [["MED1"]] * TERMS), None,
+    ("a whole line pinned to lists", set_at(["pins", 1, "positions"], [["MED1"]] * TERMS), None,
      "pins[1]: unknown position ['MED1']"),
     # leave that would take the solver hours: a pattern of five single weeks
-    ("leave in single weeks", _set(["leave"], {"weeks": 5, "patterns": [[1, 1, 1, 1, 1]]}), None,
+    ("leave in single weeks", set_at(["leave"], {"weeks": 5, "patterns": [[1, 1, 1, 1, 1]]}), None,
      "leave.patterns: allow 1712304 placements of leave in the period; at most 20000"),
     # depth and size of the JSON itself
-    ("pins nested 5000 deep", _set(["pins"], RAW), deep(5000), "pins[0][0][0]: nests deeper than 32 levels"),
+    ("pins nested 5000 deep", set_at(["pins"], RAW), deep(5000), "pins[0][0][0]: nests deeper than 32 levels"),
     ("capacity nested 33 deep", _pos("capacity", RAW), deep(31), "positions[0].capacity[0]: nests deeper than 32"),
     ("weights nested 40 deep", _weights({"A": {"B": RAW}}), deep(40), "affinity.weights.A.B: nests deeper than 32"),
-    ("a document over 16 MB", _set(["pins"], "x" * 16_100_000), None, "(document): is 161"),
+    ("a document over 16 MB", set_at(["pins"], "x" * 16_100_000), None, "(document): is 161"),
 ]
 
 # 32 levels, the most: the document is read and its field refused for what it is, not for its depth.
@@ -144,13 +145,13 @@ def _ids(cases):
 @pytest.mark.parametrize("mutate, raw, prefix", [c[1:] for c in INSTANCE_CASES], ids=_ids(INSTANCE_CASES))
 def test_import_refuses_with_the_field_and_writes_nothing(conn, mutate, raw, prefix):
     text = _case_text(mutate, raw)
-    before = counts(conn)
+    before = table_counts(conn)
     with pytest.raises(psycopg.Error) as err:
         conn.execute("select planner.import_instance(%s)", [text])
     assert err.value.sqlstate == "22023", (err.value.sqlstate, str(err.value)[:300])
     assert err.value.diag.message_primary.startswith(prefix), err.value.diag.message_primary[:300]
     assert len(err.value.diag.message_primary) < 400  # never the offending value whole
-    assert counts(conn) == before
+    assert table_counts(conn) == before
 
 
 @pytest.mark.parametrize("mutate, raw, prefix", [c[1:] for c in INSTANCE_CASES], ids=_ids(INSTANCE_CASES))
@@ -199,24 +200,24 @@ PYTHON_ONLY_CASES = [
     ("NUL in a key", _pos("key", "MED\x001"), "positions[0].key: holds U+0000 at character 4"),
     ("NUL in an org name", _org({"name": "Acacia\x00"}), "org.name: holds U+0000"),
     ("lone surrogate in a name", _pos("name", "Ward \ud800"), "positions[0].name: holds U+D800"),
-    ("NaN front_load_target", _set(["leave", "front_load_target"], float("nan")),
+    ("NaN front_load_target", set_at(["leave", "front_load_target"], float("nan")),
      "leave.front_load_target: must be a share between 0 and 1, got nan"),
-    ("Infinity front_load_target", _set(["leave", "front_load_target"], float("inf")),
+    ("Infinity front_load_target", set_at(["leave", "front_load_target"], float("inf")),
      "leave.front_load_target: must be a share between 0 and 1, got inf"),
     ("NaN capacity", _pos("capacity", float("nan")), "positions[0].capacity: must be an integer or a list"),
     ("Infinity weight", _weights({"A": {"B": float("inf")}}), "affinity.weights.A.B: must be an integer"),
     ("capacity of 5000 digits", _pos("capacity", 10**5000),
      "positions[0].capacity[0]: must be at most 2000, the most lines a run has; got an integer of about 5001 digits"),
-    ("pin line of 5000 digits", _set(["pins", 0, "line"], -10**5000), "pins[0].line: must be a line number"),
+    ("pin line of 5000 digits", set_at(["pins", 0, "line"], -10**5000), "pins[0].line: must be a line number"),
     ("capacity nested 100,000 deep", _pos("capacity", nested_list(100_000)),
      "positions[0].capacity: must be an integer or a list of 5 integers"),
     ("categories nested 100,000 deep", _pos("categories", nested_list(100_000)),
      "positions[0].categories: unknown category a list of 1 item;"),
-    ("pins nested 100,000 deep", _set(["pins"], [nested_list(100_000)]), "pins[0]: must be an object"),
+    ("pins nested 100,000 deep", set_at(["pins"], [nested_list(100_000)]), "pins[0]: must be an object"),
     ("team nested 100,000 deep", _pos("team", nested_list(100_000)), "positions[0].team: must be a non-empty string"),
     ("weights nested 100,000 deep", _weights({"A": {"B": nested_list(100_000)}}),
      "affinity.weights.A.B: must be an integer in -100..100, got a list of 1 item"),
-    ("leave patterns nested 100,000 deep", _set(["leave", "patterns"], nested_list(100_000)),
+    ("leave patterns nested 100,000 deep", set_at(["leave", "patterns"], nested_list(100_000)),
      "leave.patterns[0]: must be a list of block lengths"),
 ]
 
@@ -479,11 +480,11 @@ def test_a_post_holds_at_most_as_many_lines_as_a_run_can_have(conn, run_ids):
 ], ids=["NUL", "lone surrogate", "NaN"])
 def test_json_postgres_cannot_hold_never_reaches_the_planner(conn, raw, sqlstate):
     text = _case_text(_pos("name", RAW), raw)
-    before = counts(conn)
+    before = table_counts(conn)
     with pytest.raises(psycopg.Error) as err:
         conn.execute("select planner.import_instance(%s)", [text])
     assert err.value.sqlstate == sqlstate
-    assert counts(conn) == before
+    assert table_counts(conn) == before
 
 
 # ---------------------------------------------------------------- one limit, one place

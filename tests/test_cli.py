@@ -16,6 +16,8 @@ from receptor_planner import cluster
 from receptor_planner.checker import check
 from receptor_planner.generator import generate
 
+from builders import import_doc, new_run, solve
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -118,6 +120,7 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.database
 def test_db_start_twice_url_status_stop():
     home = Path(tempfile.mkdtemp(prefix="planner-home-"))
     env = {"PLANNER_HOME": str(home)}
@@ -152,8 +155,6 @@ STATUS_LINE = r"^ *\d+\.\ds "
 def rural_run(conn):
     """An imported rural service and a factory of planner runs for it."""
     from receptor_planner.instance import parse_instance
-    from test_solve_run import import_doc, new_run
-
     doc = generate("rural", seed=11)
     allocation_run = import_doc(conn, doc)
     n = parse_instance(doc).default_lines()
@@ -161,8 +162,6 @@ def rural_run(conn):
 
 
 def test_watch_a_completed_run_exits_0_with_its_summary(conn, pg_url, rural_run):
-    from test_solve_run import solve
-
     n, new_run = rural_run
     run_id = new_run()
     solve(conn, run_id)
@@ -174,8 +173,6 @@ def test_watch_a_completed_run_exits_0_with_its_summary(conn, pg_url, rural_run)
 
 
 def test_watch_an_infeasible_run_exits_1_and_says_why(conn, pg_url, rural_run):
-    from test_solve_run import solve
-
     n, new_run = rural_run
     run_id = new_run(n + 5)
     assert solve(conn, run_id)["status"] == "INFEASIBLE"

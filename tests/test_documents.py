@@ -16,38 +16,7 @@ import pytest
 
 from receptor_planner.instance import parse_instance
 
-COUNTED = ("orgs", "teams", "positions", "affinity_profiles", "allocation_plans", "allocation_runs",
-           "allocation_run_posts", "allocation_run_pins")
-
-
-def small_doc() -> dict:
-    """Five posts over five terms; keys deliberately not in alphabetical order."""
-    def post(key, team, specialty, categories, capacity, **extra):
-        return {"key": key, "name": key.title(), "team": team, "specialty": specialty,
-                "subspecialty": None, "categories": categories, "capacity": capacity, **extra}
-    return {
-        "format": "receptor-planner/instance@1",
-        "org": {"name": "Acacia Health"},
-        "cohort": "PGY1",
-        "start_date": "2027-01-04",
-        "term_weeks": [10, 10, 10, 10, 12],
-        "leave": {"weeks": 5, "patterns": [[5], [2, 3]], "min_gap_weeks": 13, "max_concurrent": 2},
-        "positions": [
-            post("MED1", "Medicine", "General Medicine", ["A", "B"], 2, min_fill=1),
-            post("ED1", "Emergency", "Emergency Medicine", ["A", "C"], [2, 2, 1, 1, 2]),
-            post("SURG1", None, "Surgery", ["D"], 2, terms=[1, 3, 5], subspecialty="Colorectal"),
-            post("RELIEF", None, "Relief", ["A"], 1, service=True, excludable=True),
-            post("PSY1", "Psychiatry", "Psychiatry", ["B"], 1),
-        ],
-        "pins": [{"line": 1, "term": 2, "position": "ED1"},
-                 {"line": 2, "positions": ["SURG1", "PSY1", "ED1", "MED1", "RELIEF"]}],
-        "affinity": {"version": "2027.1", "source": "test weights, invented for this test",
-                     "weights": {"Surgery": {"General Medicine": 5}, "General Medicine": {"Surgery": 5}}},
-    }
-
-
-def counts(conn) -> dict[str, int]:
-    return {t: conn.execute(f"select count(*) from public.{t}").fetchone()[0] for t in COUNTED}
+from builders import TABLES_OF_AN_IMPORT, set_at, small_doc, table_counts
 
 
 def import_doc(conn, doc, org=None):
@@ -71,10 +40,10 @@ def canonical(inst):
 # ---------------------------------------------------------------- import: the rows written
 
 def test_import_writes_the_expected_rows(conn):
-    before = counts(conn)
+    before = table_counts(conn)
     run_id = import_doc(conn, small_doc())
-    after = counts(conn)
-    assert {t: after[t] - before[t] for t in COUNTED} == {
+    after = table_counts(conn)
+    assert {t: after[t] - before[t] for t in TABLES_OF_AN_IMPORT} == {
         "orgs": 1, "teams": 3, "positions": 5, "affinity_profiles": 1, "allocation_plans": 1,
         "allocation_runs": 1, "allocation_run_posts": 5 + 5 + 3 + 5 + 5, "allocation_run_pins": 1 + 5}
     run = conn.execute("""
@@ -97,9 +66,9 @@ def test_import_writes_the_expected_rows(conn):
 def test_import_into_an_existing_org_reuses_its_positions_and_teams(conn):
     first = import_doc(conn, small_doc())
     org = conn.execute("select org_id from allocation_runs where id = %s", [first]).fetchone()[0]
-    before = counts(conn)
+    before = table_counts(conn)
     second = import_doc(conn, small_doc(), org)
-    after = counts(conn)
+    after = table_counts(conn)
     assert second != first
     assert {t: after[t] - before[t] for t in ("orgs", "teams", "positions", "affinity_profiles")} == \
         {"orgs": 0, "teams": 0, "positions": 0, "affinity_profiles": 0}
@@ -112,11 +81,11 @@ def test_an_existing_position_with_other_attributes_is_refused_and_nothing_is_wr
     doc = small_doc()
     doc["positions"][0]["team"] = "A brand new team"  # would be inserted before the clash is seen
     doc["positions"][1]["specialty"] = "Paediatrics"
-    before = counts(conn)
+    before = table_counts(conn)
     with pytest.raises(psycopg.Error) as err:
         import_doc(conn, doc, org)
     assert err.value.diag.message_primary.startswith("positions[0].key: position 'MED1' already exists")
-    assert counts(conn) == before
+    assert table_counts(conn) == before
 
 
 def test_an_unknown_org_is_refused(conn):
@@ -150,39 +119,29 @@ def test_export_instance_of_an_unknown_run_is_an_error(conn):
 
 # ---------------------------------------------------------------- invalid documents: the field path, nothing written
 
-def _set(path, value):
-    def mutate(doc):
-        *parents, last = path
-        target = doc
-        for key in parents:
-            target = target[key]
-        target[last] = value
-    return mutate
-
-
 def _duplicate_key(doc):
     doc["positions"][1]["key"] = doc["positions"][0]["key"]
 
 
 MUTATIONS = [
-    ("format", _set(["format"], "receptor-planner/instance@2"), "format:"),
-    ("cohort", _set(["cohort"], "PGY4"), "cohort:"),
-    ("start_date not a Monday", _set(["start_date"], "2027-01-05"), "start_date: must be a Monday"),
-    ("term_weeks entry 0", _set(["term_weeks", 1], 0), "term_weeks[1]:"),
-    ("period_weeks mismatch", _set(["period_weeks"], 50), "term_weeks: term lengths sum to 52"),
-    ("positions empty", _set(["positions"], []), "positions:"),
+    ("format", set_at(["format"], "receptor-planner/instance@2"), "format:"),
+    ("cohort", set_at(["cohort"], "PGY4"), "cohort:"),
+    ("start_date not a Monday", set_at(["start_date"], "2027-01-05"), "start_date: must be a Monday"),
+    ("term_weeks entry 0", set_at(["term_weeks", 1], 0), "term_weeks[1]:"),
+    ("period_weeks mismatch", set_at(["period_weeks"], 50), "term_weeks: term lengths sum to 52"),
+    ("positions empty", set_at(["positions"], []), "positions:"),
     ("duplicate key", _duplicate_key, "positions[1].key:"),
-    ("capacity -1", _set(["positions", 0, "capacity"], -1), "positions[0].capacity[0]:"),
-    ("capacity list wrong length", _set(["positions", 1, "capacity"], [2, 2]), "positions[1].capacity:"),
-    ("min_fill > capacity", _set(["positions", 0, "min_fill"], 3), "positions[0].min_fill[0]:"),
-    ("category E", _set(["positions", 0, "categories"], ["E"]), "positions[0].categories:"),
-    ("three categories", _set(["positions", 0, "categories"], ["A", "B", "C"]), "positions[0].categories:"),
-    ("terms [7]", _set(["positions", 2, "terms"], [7]), "positions[2].terms:"),
-    ("pin unknown position", _set(["pins", 0, "position"], "NOPE"), "pins[0]: unknown position"),
-    ("pin term out of range", _set(["pins", 0, "term"], 6), "pins[0].term:"),
-    ("affinity asymmetric", _set(["affinity", "weights", "Surgery", "General Medicine"], 7),
+    ("capacity -1", set_at(["positions", 0, "capacity"], -1), "positions[0].capacity[0]:"),
+    ("capacity list wrong length", set_at(["positions", 1, "capacity"], [2, 2]), "positions[1].capacity:"),
+    ("min_fill > capacity", set_at(["positions", 0, "min_fill"], 3), "positions[0].min_fill[0]:"),
+    ("category E", set_at(["positions", 0, "categories"], ["E"]), "positions[0].categories:"),
+    ("three categories", set_at(["positions", 0, "categories"], ["A", "B", "C"]), "positions[0].categories:"),
+    ("terms [7]", set_at(["positions", 2, "terms"], [7]), "positions[2].terms:"),
+    ("pin unknown position", set_at(["pins", 0, "position"], "NOPE"), "pins[0]: unknown position"),
+    ("pin term out of range", set_at(["pins", 0, "term"], 6), "pins[0].term:"),
+    ("affinity asymmetric", set_at(["affinity", "weights", "Surgery", "General Medicine"], 7),
      "affinity.weights.Surgery.General Medicine:"),
-    ("leave pattern not summing", _set(["leave", "patterns"], [[5], [2, 2]]), "leave.patterns[1]:"),
+    ("leave pattern not summing", set_at(["leave", "patterns"], [[5], [2, 2]]), "leave.patterns[1]:"),
 ]
 
 
@@ -190,11 +149,11 @@ MUTATIONS = [
 def test_an_invalid_field_is_named_and_nothing_is_written(conn, mutate, prefix):
     doc = copy.deepcopy(small_doc())
     mutate(doc)
-    before = counts(conn)
+    before = table_counts(conn)
     with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
         import_doc(conn, doc)
     assert err.value.diag.message_primary.startswith(prefix), err.value.diag.message_primary
-    assert counts(conn) == before
+    assert table_counts(conn) == before
 
 
 # ---------------------------------------------------------------- export_solution
@@ -281,7 +240,7 @@ def test_deleting_an_org_removes_everything_it_owns(conn):
     run_id = import_doc(conn, small_doc())
     org = conn.execute("select org_id from allocation_runs where id = %s", [run_id]).fetchone()[0]
     conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines) values (%s, 1)", [run_id])
-    before = counts(conn)
+    before = table_counts(conn)
     conn.execute("delete from orgs where id = %s", [org])
-    after = counts(conn)
+    after = table_counts(conn)
     assert before["orgs"] - after["orgs"] == 1 and before["allocation_run_posts"] - after["allocation_run_posts"] == 23

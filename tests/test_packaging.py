@@ -8,11 +8,11 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
+from builders import INITDB_SH, run_initdb
 from conftest import fresh_server
 from receptor_planner import cluster
 
@@ -20,7 +20,6 @@ REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = (REPO / "Dockerfile.postgres").read_text()
 MAKEFILE = (REPO / "Makefile").read_text()
 INSTALL_SH = (REPO / "docker" / "install.sh").read_text()
-INITDB_SH = REPO / "docker" / "initdb.sh"
 MIGRATIONS = sorted((REPO / "supabase" / "migrations").glob("*.sql"))
 IMAGE_PYTHON_PATH = "/opt/receptor-planner/python:/opt/receptor-planner/venv/lib/python3.11/site-packages"
 
@@ -98,21 +97,13 @@ def test_the_image_runs_the_first_start_script_with_the_migrations():
 
 # ---------------------------------------------------------------- docker/initdb.sh, for real
 
-def run_initdb(url: str) -> subprocess.CompletedProcess:
-    """docker/initdb.sh as the entrypoint runs it, pointed at the server of ``url`` and the checkout."""
-    parts = urlsplit(url)
-    env = {**os.environ, "PGHOST": parts.hostname, "PGPORT": str(parts.port), "POSTGRES_USER": parts.username,
-           "RECEPTOR_PLANNER_SUPABASE": str(REPO / "supabase"),
-           "RECEPTOR_PLANNER_DATABASE": parts.path.lstrip("/")}
-    return subprocess.run(["bash", INITDB_SH], env=env, capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def server_url():
     with fresh_server() as url:
         yield url
 
 
+@pytest.mark.database
 def test_first_start_applies_compat_and_every_migration_and_records_them(server_url):
     done = run_initdb(server_url)
     assert done.returncode == 0, done.stderr
@@ -132,6 +123,7 @@ def test_first_start_applies_compat_and_every_migration_and_records_them(server_
     assert again.returncode == 0 and "the auth schema exists" in again.stdout, again.stderr
 
 
+@pytest.mark.database
 def test_first_start_on_a_supabase_database_leaves_it_alone():
     with fresh_server() as url:
         with psycopg.connect(url, autocommit=True) as conn:

@@ -1,18 +1,21 @@
-"""Properties over random small instances: every result passes the checker and keeps its pins,
-and the same request and seed give the same lines, also when CP-SAT searches."""
+"""Properties over random small instances: every result passes the checker and keeps its pins;
+where lines were planted, every planted line is built; and the same request and seed give the
+same lines, also when CP-SAT searches."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from builders import instance, posts_of, solve_checked
+from builders import default_lines, instance, post, posts_of, solve_checked
 from receptor_planner.checker import check
-from receptor_planner.generator import generate
+from receptor_planner.generator import generate, generate_with_plan
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -60,6 +63,44 @@ def test_every_result_passes_the_checker_and_keeps_its_pins(case):
             assert posts_of(solution, pin["line"])[pin["term"] - 1] == pin["position"]
 
 
+def places_held(lines) -> Counter:
+    return Counter((term, key) for line in lines for term, key in enumerate(line))
+
+
+@st.composite
+def planted_request(draw):
+    """Random lines, then posts whose places are exactly what the lines hold (min_fill too): the
+    planted lines are a solution, and the only one of that many lines up to the order of the lines."""
+    term_weeks = draw(st.sampled_from(TERM_SHAPES))
+    n_terms = len(term_weeks)
+    keys = [f"P{i}" for i in range(draw(st.integers(n_terms, n_terms + 4)))]
+    lines = [draw(st.permutations(keys))[:n_terms] for _ in range(draw(st.integers(1, 6)))]
+    held = {key: [sum(line[t] == key for line in lines) for t in range(n_terms)] for key in keys}
+    positions = [post(key, capacity=places, min_fill=places, categories=draw(st.sampled_from(CATEGORY_SETS)),
+                      specialty=draw(st.sampled_from(SPECIALTIES)))
+                 for key, places in held.items() if any(places)]
+    return instance(positions, term_weeks=term_weeks), lines
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planted_request())
+def test_every_planted_line_of_a_random_service_is_built(case):
+    doc, lines = case
+    solution = solve_checked(doc, len(lines), ["UNRESTRICTED"], seconds=10, planted=len(lines))
+    # the built lines hold every place the planted ones held, once
+    assert places_held([posts_of(solution, line) for line in range(1, len(lines) + 1)]) == places_held(lines)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["rural", "regional"]), st.integers(0, 10**6), st.booleans())
+def test_every_planted_line_of_a_generated_service_is_built(size, seed, tight):
+    """The generator plants VIC_PGY1 lines (leave fits them by construction); tight or loose, the
+    solver builds at least as many."""
+    doc, plan = generate_with_plan(size, seed, tight)
+    solve_checked(doc, len(plan), ["VIC_PGY1"], seconds=8, planted=len(plan))
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_request())
 def test_a_random_request_solved_twice_gives_the_same_lines(case):
@@ -72,7 +113,8 @@ def test_a_random_request_solved_twice_gives_the_same_lines(case):
 def test_the_same_request_and_seed_give_the_same_lines():
     for size in ("rural", "regional", "metropolitan"):
         doc = generate(size, seed=4)
-        first, second = (solve_checked(doc, _lines(doc), ["VIC_PGY1"], seed=7, seconds=120) for _ in range(2))
+        n = default_lines(doc)  # a tight service holds exactly its planted lines
+        first, second = (solve_checked(doc, n, ["VIC_PGY1"], seed=7, seconds=120, planted=n) for _ in range(2))
         assert json.dumps(first["lines"]) == json.dumps(second["lines"]), size
 
 

@@ -30,7 +30,7 @@ from receptor_planner import cluster
 from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
-from test_solve_run import assert_checked, counts, import_doc, new_run
+from builders import assert_checked, counts, import_doc, new_run
 
 
 # ---------------------------------------------------------------- helpers
@@ -425,6 +425,7 @@ def test_cancelling_the_solving_backend_fails_the_run_and_the_backend_survives(q
     assert worker.conn.execute("select pg_backend_pid()").fetchone()[0] == worker.pid
 
 
+@pytest.mark.slow
 def test_a_statement_timeout_fails_the_run(queue):
     db = queue.db
     stress, run_id = queue.stress_run()
@@ -622,6 +623,7 @@ def test_schedule_workers_installs_the_jobs_idempotently(queue):
     assert _planner_jobs(db) == {}
 
 
+@pytest.mark.slow
 def test_pg_cron_drives_the_worker(queue):
     # Waits for pg_cron's next minute tick: up to a minute, plus the solve.
     db = queue.db
@@ -643,6 +645,7 @@ def test_pg_cron_drives_the_worker(queue):
 
 # ---------------------------------------------------------------- crash (keep last: it restarts every backend)
 
+@pytest.mark.slow
 def test_a_crashed_server_leaves_no_partial_lines_and_the_run_is_requeued(queue):
     db = queue.db
     stress, run_id = queue.stress_run()

@@ -20,8 +20,7 @@ from receptor_planner import cluster
 from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
-from test_solve_run import assert_checked, import_doc, new_run
-from test_tenancy import acting_as, world  # noqa: F401  (world is a fixture)
+from builders import acting_as, assert_checked, import_doc, new_run
 
 SLOT = "t_slot"
 FINAL = ("COMPLETED", "INFEASIBLE", "FAILED", "CANCELLED")

@@ -12,7 +12,7 @@ import pytest
 from receptor_planner.generator import generate
 from receptor_planner.instance import parse_instance
 
-from test_solve_run import assert_checked, counts, exported, import_doc, new_run, solve
+from builders import assert_checked, counts, exported, import_doc, new_run, solve
 
 
 def restore(conn, history_id) -> dict:

@@ -133,10 +133,12 @@ def test_every_security_definer_function_has_a_fixed_search_path(conn):
     ("anon", set()),
     ("authenticated", {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
                        "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
-                       "planner.export_instance(uuid)", "planner.export_solution(uuid)"}),
+                       "planner.export_instance(uuid)", "planner.export_solution(uuid)",
+                       "planner.check_allocation_run(uuid)", "planner._check_documents(jsonb,jsonb)"}),
     ("service_role", {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
                       "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
                       "planner.export_instance(uuid)", "planner.export_solution(uuid)",
+                      "planner.check_allocation_run(uuid)", "planner._check_documents(jsonb,jsonb)",
                       "planner.import_instance(jsonb,uuid)", "planner.restore_job_lines(uuid)"}),
 ])
 def test_who_may_call_which_planner_function(conn, role, expected):

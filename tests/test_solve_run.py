@@ -11,25 +11,10 @@ import time
 
 import psycopg
 import pytest
-from psycopg.types.json import Jsonb
 
-from receptor_planner.checker import check
 from receptor_planner.generator import generate
 
-
-def import_doc(conn, doc) -> str:
-    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
-
-
-def new_run(conn, allocation_run, n, constraints=("VIC_PGY1",), **options) -> str:
-    return conn.execute(
-        "insert into allocation_planner_runs (allocation_run, n_job_lines, constraints, options) "
-        "values (%s, %s, %s, %s) returning id",
-        [allocation_run, n, list(constraints), Jsonb({"max_seconds": 30, **options})]).fetchone()[0]
-
-
-def solve(conn, run_id) -> dict:
-    return conn.execute("select planner.solve_run(%s)", [run_id]).fetchone()[0]
+from builders import assert_checked, counts, default_lines, exported, import_doc, new_run, solve
 
 
 def run_row(conn, run_id) -> dict:
@@ -37,28 +22,6 @@ def run_row(conn, run_id) -> dict:
                        [run_id])
     status, error, meta = cur.fetchone()
     return {"status": status, "error": error, "meta": meta or {}}
-
-
-def exported(conn, allocation_run) -> tuple[dict, dict]:
-    instance = conn.execute("select planner.export_instance(%s)", [allocation_run]).fetchone()[0]
-    solution = conn.execute("select planner.export_solution(%s)", [allocation_run]).fetchone()[0]
-    return instance, solution
-
-
-def assert_checked(conn, allocation_run) -> dict:
-    instance, solution = exported(conn, allocation_run)
-    violations = check(instance, solution)
-    assert violations == [], "\n".join(map(str, violations))
-    return solution
-
-
-def counts(conn, allocation_run) -> tuple[int, int, int]:
-    return conn.execute(
-        "select (select count(*) from job_lines where allocation_run_id = %(a)s),"
-        "       (select count(*) from rotations r join job_lines l on l.id = r.job_line_id"
-        "         where l.allocation_run_id = %(a)s),"
-        "       (select count(*) from job_lines_history where allocation_run_id = %(a)s)",
-        {"a": allocation_run}).fetchone()
 
 
 @pytest.fixture
@@ -69,7 +32,7 @@ def rural(conn):
 
 def test_solve_writes_checked_lines_and_metadata(conn, rural):
     doc, allocation_run = rural
-    n = _lines(doc)
+    n = default_lines(doc)
     run_id = new_run(conn, allocation_run, n)
     outcome = solve(conn, run_id)
     assert outcome["status"] == "COMPLETED" and outcome["written"] is True
@@ -86,15 +49,9 @@ def test_solve_writes_checked_lines_and_metadata(conn, rural):
     assert events == ["solved", "finished"]
 
 
-def _lines(doc) -> int:
-    from receptor_planner.instance import parse_instance
-
-    return parse_instance(doc).default_lines()
-
-
 def test_a_second_solve_keeps_the_first_lines_in_history(conn, rural):
     doc, allocation_run = rural
-    n = _lines(doc)
+    n = default_lines(doc)
     first = new_run(conn, allocation_run, n, seed=1)
     solve(conn, first)
     before = exported(conn, allocation_run)[1]
@@ -112,7 +69,7 @@ def test_a_second_solve_keeps_the_first_lines_in_history(conn, rural):
 
 def test_an_impossible_request_is_infeasible_and_keeps_the_lines(conn, rural):
     doc, allocation_run = rural
-    n = _lines(doc)
+    n = default_lines(doc)
     solve(conn, new_run(conn, allocation_run, n))
     before = counts(conn, allocation_run), exported(conn, allocation_run)[1]["lines"]
     run_id = new_run(conn, allocation_run, n + 5)
@@ -127,7 +84,7 @@ def test_an_impossible_request_is_infeasible_and_keeps_the_lines(conn, rural):
 
 def test_a_failed_write_leaves_lines_and_history_untouched(conn, rural):
     doc, allocation_run = rural
-    n = _lines(doc)
+    n = default_lines(doc)
     solve(conn, new_run(conn, allocation_run, n, seed=1))
     solve(conn, new_run(conn, allocation_run, n, seed=2))
     before = counts(conn, allocation_run), exported(conn, allocation_run)[1]["lines"]
@@ -156,9 +113,9 @@ def test_a_failed_write_leaves_lines_and_history_untouched(conn, rural):
 def test_solving_touches_only_its_own_allocation_run(conn):
     a = import_doc(conn, generate("rural", seed=4))
     b = import_doc(conn, dict(generate("rural", seed=5), org={"name": "Other Health"}))
-    solve(conn, new_run(conn, b, _lines(generate("rural", seed=5))))
+    solve(conn, new_run(conn, b, default_lines(generate("rural", seed=5))))
     before_b = counts(conn, b), exported(conn, b)[1]["lines"]
-    solve(conn, new_run(conn, a, _lines(generate("rural", seed=4))))
+    solve(conn, new_run(conn, a, default_lines(generate("rural", seed=4))))
     assert (counts(conn, b), exported(conn, b)[1]["lines"]) == before_b
     org_of_a = conn.execute("select org_id from allocation_runs where id = %s", [a]).fetchone()[0]
     assert conn.execute("select count(*) from rotations r join job_lines l on l.id = r.job_line_id "
@@ -167,7 +124,7 @@ def test_solving_touches_only_its_own_allocation_run(conn):
 
 def test_only_active_runs_are_solved(conn, rural):
     doc, allocation_run = rural
-    run_id = new_run(conn, allocation_run, _lines(doc))
+    run_id = new_run(conn, allocation_run, default_lines(doc))
     solve(conn, run_id)
     with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"^run_id: planner run .* is COMPLETED"):
         solve(conn, run_id)
@@ -175,7 +132,7 @@ def test_only_active_runs_are_solved(conn, rural):
 
 def test_solve_run_is_not_executable_by_public(conn, rural):
     doc, allocation_run = rural
-    run_id = new_run(conn, allocation_run, _lines(doc))
+    run_id = new_run(conn, allocation_run, default_lines(doc))
     conn.execute("drop role if exists planner_outsider; create role planner_outsider")
     try:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -187,25 +144,44 @@ def test_solve_run_is_not_executable_by_public(conn, rural):
     assert run_row(conn, run_id)["status"] == "PENDING"
 
 
+def wait_until(condition, what: str, timeout: float = 60, interval: float = 0.05):
+    """Poll ``condition`` until it returns something truthy (returned); fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(interval)
+    return found
+
+
 def test_a_committed_cancel_stops_the_solve_and_writes_nothing(conn, pg_url):
     doc = generate("stress", seed=2)
     allocation_run = import_doc(conn, doc)
-    run_id = new_run(conn, allocation_run, _lines(doc), max_seconds=120)
+    run_id = new_run(conn, allocation_run, default_lines(doc), max_seconds=120)
     outcome: dict = {}
+    solver_pid: list[int] = []
 
     def solver():
         with psycopg.connect(pg_url, autocommit=True) as other:
+            solver_pid.append(other.info.backend_pid)
             outcome.update(solve(other, run_id))
 
     thread = threading.Thread(target=solver)
     thread.start()
-    time.sleep(2)  # the solve is under way (building the model, or searching)
+    # The solve is under way once its backend has read the queue settings: after the run (still
+    # PENDING) and its instance, just before CP-SAT starts. A relation lock lasts to the transaction's end.
+    wait_until(lambda: solver_pid and conn.execute(
+        "select exists (select 1 from pg_locks where pid = %s and granted "
+        "and relation = 'planner.settings'::regclass)", [solver_pid[0]]).fetchone()[0],
+        "the solving backend to read planner.settings")
     conn.execute("update allocation_planner_runs set status = 'CANCELLED' where id = %s", [run_id])
     thread.join(60)
     assert not thread.is_alive()
     assert outcome == {"run_id": str(run_id), "status": "CANCELLED", "written": False}
     assert run_row(conn, run_id)["status"] == "CANCELLED"
     assert counts(conn, allocation_run) == (0, 0, 0)
+    # stopped by the poll during the solve, not turned away before it (which returns the same outcome)
+    assert [r[0] for r in conn.execute("select event from planner_execution_logs where planner_run_id = %s",
+                                       [run_id])] == ["cancelled"]
 
 
 def test_the_shipped_affinity_profile_is_valid_and_says_where_it_comes_from(conn):
@@ -223,7 +199,7 @@ def test_a_run_uses_the_affinity_profile_of_its_allocation_run(conn, rural):
     conn.execute("update allocation_runs set affinity_profile_id = "
                  "(select id from affinity_profiles where org_id is null and name = 'default') where id = %s",
                  [allocation_run])
-    run_id = new_run(conn, allocation_run, _lines(doc), max_seconds=5)
+    run_id = new_run(conn, allocation_run, default_lines(doc), max_seconds=5)
     assert solve(conn, run_id)["status"] == "COMPLETED"
     metrics = run_row(conn, run_id)["meta"]["metrics"]
     assert isinstance(metrics["affinity_total"], int)
@@ -237,7 +213,7 @@ def test_a_planner_run_may_choose_its_own_affinity_profile(conn, rural):
     run_id = conn.execute(
         "insert into allocation_planner_runs (allocation_run, n_job_lines, constraints, options, "
         "affinity_profile_id) values (%s, %s, '{VIC_PGY1}', '{\"max_seconds\": 5}', %s) returning id",
-        [allocation_run, _lines(doc), shared]).fetchone()[0]
+        [allocation_run, default_lines(doc), shared]).fetchone()[0]
     solve(conn, run_id)
     assert "affinity" in run_row(conn, run_id)["meta"]["metrics"]["solver_status"]
     assert_checked(conn, allocation_run)
@@ -263,7 +239,7 @@ def test_two_backends_solving_the_same_request_write_the_same_lines(pg_url, conn
     written = []
     for _ in range(2):
         with psycopg.connect(pg_url, autocommit=True) as backend:
-            run_id = new_run(backend, allocation_run, _lines(doc), ("VIC_PGY1", "MAX_1_RURAL"),
+            run_id = new_run(backend, allocation_run, default_lines(doc), ("VIC_PGY1", "MAX_1_RURAL"),
                              allow_partial=True, seed=7)
             assert solve(backend, run_id)["status"] == "COMPLETED"
             metrics = run_row(backend, run_id)["meta"]["metrics"]

@@ -417,6 +417,7 @@ def test_repair_mends_a_broken_line_and_keeps_every_post_staffed():
     assert check(doc, solution) == []
 
 
+@pytest.mark.slow
 def test_a_loose_service_short_of_category_d_builds_every_line_the_arithmetic_allows():
     # fewer category D places than lines: the count is set by arithmetic; the constructed lines,
     # once repaired, reach it without a search

@@ -194,7 +194,7 @@ def test_db_advisors_report_nothing_at_warn_level(pushed, project):
 
 
 def test_after_the_images_first_start_db_push_has_nothing_to_do(project):
-    from test_packaging import run_initdb  # docker/initdb.sh against a local server
+    from builders import run_initdb  # docker/initdb.sh against a local server
 
     with fresh_server() as url:
         first_start = run_initdb(url)

@@ -10,40 +10,14 @@ this file tells the attacks the issue names, end to end with the solver.
 """
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 import uuid
 
 import psycopg
 import pytest
-from psycopg.types.json import Jsonb
 
-from builders import instance, post
+from builders import acting_as, new_user
 from receptor_planner.checker import check
-
-
-def import_service(conn, name: str) -> str:
-    doc = instance([post("MED", capacity=2), post("SUR", capacity=2, categories=("D",)),
-                    post("ED", capacity=2, categories=("C",)), post("PSY", capacity=2, categories=("B",))],
-                   cohort="PGY3+")
-    doc["org"]["name"] = name
-    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
-
-
-def new_user(conn, email: str) -> str:
-    return conn.execute("insert into auth.users (id, email) values (gen_random_uuid(), %s) returning id",
-                        [email]).fetchone()[0]
-
-
-@contextlib.contextmanager
-def acting_as(conn, user_id, role: str = "authenticated"):
-    """One transaction as an API user: SET LOCAL ROLE and the JWT claims, as PostgREST does."""
-    claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
-    with conn.transaction():
-        conn.execute(f"set local role {role}")
-        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
-        yield conn
 
 
 def denied(conn, user_id, sql: str, params=()) -> psycopg.Error:
@@ -51,20 +25,6 @@ def denied(conn, user_id, sql: str, params=()) -> psycopg.Error:
         with acting_as(conn, user_id):
             conn.execute(sql, params)
     return err.value
-
-
-@pytest.fixture
-def world(conn):
-    ids = {"acacia_run": import_service(conn, f"Acacia {uuid.uuid4().hex[:6]}"),
-           "banksia_run": import_service(conn, f"Banksia {uuid.uuid4().hex[:6]}")}
-    for key in ("acacia", "banksia"):
-        ids[key] = conn.execute("select org_id from allocation_runs where id = %s", [ids[f"{key}_run"]]).fetchone()[0]
-    for name, org, role in (("viewer", "acacia", "viewer"), ("planner", "acacia", "planner"),
-                            ("admin", "acacia", "admin"), ("rival", "banksia", "planner")):
-        ids[name] = new_user(conn, f"{name}-{uuid.uuid4().hex[:6]}@example.org")
-        conn.execute("select planner.add_member(%s, %s, %s)", [ids[org], ids[name], role])
-    ids["stranger"] = new_user(conn, f"stranger-{uuid.uuid4().hex[:6]}@example.org")
-    return ids
 
 
 def queue(conn, allocation_run, n=4) -> str:
