@@ -15,9 +15,7 @@ with the session) and shows solve_run then writes nothing and keeps the previous
 """
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
 import re
 import uuid
 
@@ -25,6 +23,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from builders import acting_as, new_user
 from receptor_planner.checker import check, check_metrics
 from receptor_planner.instance import parse_instance, parse_request
 from receptor_planner.pg import GATE_VIOLATIONS_KEPT, gate, gate_refusal
@@ -128,21 +127,6 @@ def test_a_rejection_keeps_the_first_violations_and_their_total():
 
 
 # ---------------------------------------------------------------- in the database
-
-@contextlib.contextmanager
-def acting_as(conn, user_id, role: str = "authenticated"):
-    """One transaction as an API user: SET LOCAL ROLE and the JWT claims, as PostgREST does."""
-    claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
-    with conn.transaction():
-        conn.execute(f"set local role {role}")
-        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
-        yield conn
-
-
-def new_user(conn, email: str) -> str:
-    return conn.execute("insert into auth.users (id, email) values (gen_random_uuid(), %s) returning id",
-                        [email]).fetchone()[0]
-
 
 def queue_run(conn, allocation_run) -> str:
     return conn.execute("insert into allocation_planner_runs (allocation_run, n_job_lines, constraints, options) "
