@@ -8,7 +8,7 @@
 VENV ?= /opt/receptor-planner/venv
 NPM_DIR ?= /opt/receptor-planner/npm
 PY := $(VENV)/bin/python
-PLANNER := PYTHONPATH=$(CURDIR)/plpython $(PY) -m receptor_planner
+PLANNER := PYTHONPATH=$(CURDIR)/plpython $(PY) -m receptor_planner_tools
 INSTALL := sh docker/install.sh
 # Beyond the server's packages, the tests run pgTAP files with pg_prove.
 TEST_PACKAGES := libtap-parser-sourcehandler-pgtap-perl

@@ -56,7 +56,7 @@ install_venv() {
     lock=$(dirname "$pyproject")/requirements.lock
     [ -x "$venv/bin/python" ] || as_root /usr/bin/python3.11 -m venv "$venv"
     requirements=$(mktemp)
-    # Dependencies only: the package itself is staged for the server (receptor_planner.cluster)
+    # Dependencies only: the package itself is staged for the server (receptor_planner_tools.cluster)
     # or copied into the image, never installed into the venv.
     requirements_of "$pyproject" "$@" > "$requirements"
     # The lock as constraints: pyproject says which packages, the lock at which versions.

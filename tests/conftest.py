@@ -35,7 +35,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plpython"))
 
-from receptor_planner import cluster  # noqa: E402
+from receptor_planner_tools import cluster  # noqa: E402
 
 from builders import import_service, new_user  # noqa: E402
 

@@ -577,7 +577,7 @@ def test_every_text_column_a_request_can_fill_has_a_limit(conn):
 
 
 def test_a_database_made_before_the_limits_gets_them(conn, pg_url):
-    from receptor_planner import cluster
+    from receptor_planner_tools import cluster
 
     conn.execute("alter table teams drop constraint name_is_at_most_200_characters")
     conn.execute("alter table allocation_planner_runs drop constraint options_is_at_most_1000_characters")

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from receptor_planner import bench
+from receptor_planner_tools import bench
 from receptor_planner.checker import check
-from receptor_planner.generator import generate
+from receptor_planner_tools.generator import generate
 from receptor_planner.instance import parse_instance
 from receptor_planner.rules import resolve_rules
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from receptor_planner import cluster
+from receptor_planner_tools import cluster
 from receptor_planner.checker import check
-from receptor_planner.generator import generate
+from receptor_planner_tools.generator import generate
 
 from builders import import_doc, new_run, solve
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def planner(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "receptor_planner", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "receptor_planner_tools", *args], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO / "plpython"), **(env or {})}, timeout=600)
 
 
@@ -49,7 +49,7 @@ def test_solve_then_check(files):
 
 
 def test_the_summary_says_why_a_result_is_not_reproducible():
-    from receptor_planner.cli import summary
+    from receptor_planner_tools.cli import summary
 
     def said(**metrics) -> str:
         return next(line for line in summary({"status": "COMPLETED", "metrics": metrics}).splitlines()
@@ -210,7 +210,7 @@ def test_watch_follows_a_run_from_the_queue_through_a_worker(conn, pg_url, rural
     n, new_run = rural_run
     conn.execute("update allocation_planner_runs set status = 'CANCELLED' where status = 'PENDING'")
     run_id = new_run()
-    watcher = subprocess.Popen([sys.executable, "-m", "receptor_planner", "watch", str(run_id), "--url", pg_url],
+    watcher = subprocess.Popen([sys.executable, "-m", "receptor_planner_tools", "watch", str(run_id), "--url", pg_url],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": str(REPO / "plpython")})
     stop, errors = threading.Event(), []

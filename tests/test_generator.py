@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from receptor_planner.generator import (
+from receptor_planner_tools.generator import (
     SERVICES, category_places, generate, generate_with_plan, line_violations, max_concurrent_leave,
 )
 from receptor_planner.instance import parse_instance
@@ -84,7 +84,7 @@ def test_seeds_differ():
 def test_same_document_in_another_process():
     """No dependence on string hashing (PYTHONHASHSEED) or anything else per process."""
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); "
-            "from receptor_planner.generator import generate; print(json.dumps(generate('metropolitan', 3)))")
+            "from receptor_planner_tools.generator import generate; print(json.dumps(generate('metropolitan', 3)))")
     outputs = {
         subprocess.run([sys.executable, "-c", code, str(Path(__file__).parents[1] / "plpython")],
                        env={**os.environ, "PYTHONHASHSEED": hash_seed}, capture_output=True, text=True,
@@ -218,7 +218,7 @@ def test_impossible_has_too_few_category_d_places(size, tight):
 def test_planting_the_stress_service_barely_backtracks(seed, monkeypatch):
     """Work, counted rather than timed: each (line, term) the depth-first planting visits ranks the
     posts once, so a plan with no backtracking ranks lines x terms times. Allow one revisit in ten."""
-    from receptor_planner import generator
+    from receptor_planner_tools import generator
 
     visits = []
     rank = generator._ranked
@@ -232,7 +232,7 @@ def test_planting_the_stress_service_barely_backtracks(seed, monkeypatch):
 # ---------------------------------------------------------------- the demo instance
 
 def test_demo_is_the_generated_metropolitan_instance():
-    """Regenerate with: cd plpython && python -m receptor_planner.generator metropolitan
+    """Regenerate with: cd plpython && python -m receptor_planner_tools.generator metropolitan
     --seed 0 > ../examples/metro-pgy1.json"""
     assert json.loads(DEMO.read_text()) == generate("metropolitan", 0)
 

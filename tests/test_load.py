@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from receptor_planner import cluster
+from receptor_planner_tools import cluster
 from receptor_planner.checker import check
 
 from builders import exported, instance, post

@@ -14,7 +14,7 @@ import pytest
 
 from builders import INITDB_SH, run_initdb
 from conftest import fresh_server
-from receptor_planner import cluster
+from receptor_planner_tools import cluster
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = (REPO / "Dockerfile.postgres").read_text()

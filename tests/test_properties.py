@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from builders import default_lines, instance, post, posts_of, solve_checked
 from receptor_planner.checker import check
-from receptor_planner.generator import generate, generate_with_plan
+from receptor_planner_tools.generator import generate, generate_with_plan
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -129,7 +129,7 @@ def test_a_search_gives_the_same_lines_in_other_processes_and_under_load(tmp_pat
     path.write_text(json.dumps(generate(**SEARCHED)))
 
     def solve_in_a_process(hash_seed: str) -> dict:
-        done = subprocess.run([sys.executable, "-m", "receptor_planner", "solve", str(path), "--allow-partial",
+        done = subprocess.run([sys.executable, "-m", "receptor_planner_tools", "solve", str(path), "--allow-partial",
                                "--constraints", SEARCHED_RULES, "--seed", "7"], capture_output=True, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO / "plpython"), "PYTHONHASHSEED": hash_seed},
                               timeout=300)

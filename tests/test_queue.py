@@ -26,8 +26,8 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from receptor_planner import cluster
-from receptor_planner.generator import generate
+from receptor_planner_tools import cluster
+from receptor_planner_tools.generator import generate
 from receptor_planner.instance import parse_instance
 
 from builders import assert_checked, counts, import_doc, new_run

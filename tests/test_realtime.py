@@ -16,8 +16,8 @@ import time
 import psycopg
 import pytest
 
-from receptor_planner import cluster
-from receptor_planner.generator import generate
+from receptor_planner_tools import cluster
+from receptor_planner_tools.generator import generate
 from receptor_planner.instance import parse_instance
 
 from builders import acting_as, assert_checked, import_doc, new_run

@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from receptor_planner.generator import generate
+from receptor_planner_tools.generator import generate
 from receptor_planner.instance import parse_instance
 
 from builders import assert_checked, counts, exported, import_doc, new_run, solve

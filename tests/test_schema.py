@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from receptor_planner import cluster
+from receptor_planner_tools import cluster
 
 LEAVE = '{"weeks": 5}'
 

@@ -12,7 +12,7 @@ import time
 import psycopg
 import pytest
 
-from receptor_planner.generator import generate
+from receptor_planner_tools.generator import generate
 
 from builders import assert_checked, counts, default_lines, exported, import_doc, new_run, solve
 

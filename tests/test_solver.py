@@ -331,7 +331,7 @@ def test_diversity_raises_the_smallest_distance_and_keeps_the_counts():
 
 
 def test_an_impossible_service_is_explained_by_its_planted_bottleneck():
-    from receptor_planner.generator import category_places, generate
+    from receptor_planner_tools.generator import category_places, generate
 
     doc = generate("regional", seed=2, impossible=True)
     n = _planted_lines("regional", 2)
@@ -345,7 +345,7 @@ def test_an_impossible_service_is_explained_by_its_planted_bottleneck():
 
 
 def _planted_lines(size: str, seed: int) -> int:
-    from receptor_planner.generator import generate_with_plan
+    from receptor_planner_tools.generator import generate_with_plan
 
     return len(generate_with_plan(size, seed)[1])
 
@@ -421,7 +421,7 @@ def test_repair_mends_a_broken_line_and_keeps_every_post_staffed():
 def test_a_loose_service_short_of_category_d_builds_every_line_the_arithmetic_allows():
     # fewer category D places than lines: the count is set by arithmetic; the constructed lines,
     # once repaired, reach it without a search
-    from receptor_planner.generator import category_places, generate
+    from receptor_planner_tools.generator import category_places, generate
 
     doc = generate("metropolitan", seed=1, tight=False, impossible=True)
     places = category_places(doc["positions"], "D")
@@ -432,7 +432,7 @@ def test_a_loose_service_short_of_category_d_builds_every_line_the_arithmetic_al
 
 
 def test_too_few_lines_to_staff_the_posts_is_infeasible_with_the_reason():
-    from receptor_planner.generator import category_places, generate
+    from receptor_planner_tools.generator import category_places, generate
 
     doc = generate("regional", seed=1, impossible=True)
     places = category_places(doc["positions"], "D")
@@ -445,7 +445,7 @@ def test_too_few_lines_to_staff_the_posts_is_infeasible_with_the_reason():
 
 
 def test_the_smallest_distance_is_reported_with_its_upper_bound():
-    from receptor_planner.generator import generate
+    from receptor_planner_tools.generator import generate
 
     # a metropolitan service has more lines than posts in every term: two lines share a post somewhere
     metro = solve_checked(generate("metropolitan", seed=0), _planted_lines("metropolitan", 0), ["VIC_PGY1"])
@@ -464,7 +464,7 @@ def test_the_smallest_distance_is_reported_with_its_upper_bound():
 
 
 def test_a_cancel_stops_the_model_build_and_the_construction_part_way():
-    from receptor_planner.generator import generate
+    from receptor_planner_tools.generator import generate
     from receptor_planner.instance import parse_instance
     from receptor_planner.model import build_model
     from receptor_planner.model.construct import construct

@@ -28,7 +28,7 @@ begin
   end if;
   if coalesce(current_setting('planner.python_path', true), '') = '' then
     raise exception 'receptor planner: planner.python_path is not set, so the server cannot import the solver'
-      using hint = 'Stage the package (receptor_planner.cluster.stage_python) and set '
+      using hint = 'Stage the package (receptor_planner_tools.cluster.stage_python) and set '
                    'planner.python_path = ''<staged folder>:<venv site-packages>'' in postgresql.conf '
                    '(or ALTER SYSTEM SET ...; SELECT pg_reload_conf()). `planner db start` does both.';
   end if;

@@ -24,12 +24,14 @@ import sysconfig
 import time
 from pathlib import Path
 
+import receptor_planner
+
 PG_BIN = Path(os.environ.get("PLANNER_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 DATABASE = "planner"
 DEFAULT_VENV_PURELIB = Path("/opt/receptor-planner/venv/lib/python3.11/site-packages")
-PACKAGE_DIR = Path(__file__).resolve().parent  # plpython/receptor_planner
-REPO_DIR = PACKAGE_DIR.parents[1]
+PACKAGE_DIR = Path(receptor_planner.__file__).resolve().parent  # the core, all the server imports
+REPO_DIR = Path(__file__).resolve().parents[2]
 SQL_DIR = REPO_DIR / "sql"
 # Roles, the auth schema and auth.uid() as Supabase has them, for a plain PostgreSQL.
 SUPABASE_COMPAT = REPO_DIR / "supabase" / "compat.sql"
@@ -81,7 +83,7 @@ def settings_as_args(settings: dict[str, str]) -> list[str]:
 
 def settings_as_conf(settings: dict[str, str]) -> str:
     """The settings as postgresql.conf lines (values quoted, quotes doubled)."""
-    lines = ["# Written by receptor_planner.cluster on every start; edits are overwritten."]
+    lines = ["# Written by receptor_planner_tools.cluster on every start; edits are overwritten."]
     for name, value in settings.items():
         quoted = value.replace("'", "''")
         lines.append(f"{name} = '{quoted}'")

@@ -18,10 +18,10 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from .checker import check
-from .watch import FINAL_EXIT_CODES, watch
+from receptor_planner.checker import check
+from receptor_planner.instance import parse_instance
 from .cluster import LocalCluster, run_worker
-from .instance import parse_instance
+from .watch import FINAL_EXIT_CODES, watch
 
 DEMO_BUDGET_SECONDS = 115
 WAITING_NOTE = "waiting for a worker (pg_cron starts one each minute)..."

@@ -7,7 +7,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from .instance import InvalidDocument, load_json, parse_instance, parse_request
+from receptor_planner.instance import InvalidDocument, load_json, parse_instance, parse_request
 from .watch import WATCH_TIMED_OUT, summary, watch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,8 +99,8 @@ def _load_json(path: Path) -> dict:
 
 
 def _solve(args) -> int:
-    from .solution import to_document
-    from .solve import solve
+    from receptor_planner.solution import to_document
+    from receptor_planner.solve import solve
 
     instance = parse_instance(_load_json(args.instance))
     request = parse_request({
@@ -120,7 +120,7 @@ def _solve(args) -> int:
 
 
 def _check(args) -> int:
-    from .checker import check
+    from receptor_planner.checker import check
 
     violations = check(_load_json(args.instance), _load_json(args.solution))
     for v in violations:

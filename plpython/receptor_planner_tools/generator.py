@@ -26,7 +26,7 @@ round-robin over the ten disjoint 5-week slots inside the terms, so leave never
 blocks the plan.
 
 Pure Python: randomness comes only from ``random.Random(seed)``; nothing here
-imports the model or the checker. ``python -m receptor_planner.generator SIZE``
+imports the model or the checker. ``python -m receptor_planner_tools.generator SIZE``
 prints an instance.
 """
 from __future__ import annotations
@@ -447,7 +447,7 @@ def _ranked(posts: list[dict], t: int, targets: dict, counts: dict, rng: random.
 
 def main(argv: list[str] | None = None) -> None:
     """Print a generated instance as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m receptor_planner.generator", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m receptor_planner_tools.generator", description=main.__doc__)
     parser.add_argument("size", choices=list(SERVICES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--loose", action="store_true", help="spare capacity instead of a tight instance")

@@ -54,14 +54,14 @@ from pathlib import Path
 
 from ortools.sat.python import cp_model
 
-from . import metrics
-from .checker import check
+from receptor_planner import metrics
+from receptor_planner.checker import check
+from receptor_planner.instance import Instance, parse_instance, parse_request
+from receptor_planner.leave import LeaveOption, leave_options
+from receptor_planner.rules import Rules, resolve_rules, week_cap, week_floor
+from receptor_planner.solution import SOLUTION_FORMAT, rotations
 from .cluster import run_worker
 from .generator import generate
-from .instance import Instance, parse_instance, parse_request
-from .leave import LeaveOption, leave_options
-from .rules import Rules, resolve_rules, week_cap, week_floor
-from .solution import SOLUTION_FORMAT, rotations
 
 SIZES = ("rural", "regional", "metropolitan", "stress")
 SECTIONS = (1, 2, 3, 4, 5)
@@ -376,7 +376,7 @@ class FirstSolution(cp_model.CpSolverSolutionCallback):
 
 def this_solver(instance: Instance, n: int, seconds: float) -> Built:
     """receptor_planner.solve.solve, in process: all n lines (no allow_partial), as a run asks."""
-    from .solve import solve
+    from receptor_planner.solve import solve
 
     request = parse_request({"n_job_lines": n, "constraints": RULESET, "max_seconds": seconds,
                              "seed": SOLVER_SEED}, instance.cohort, instance.n_terms)
@@ -505,8 +505,8 @@ def solver_section(sizes: list[str], seconds: float, say) -> dict:
 
 def reproduce(size: str, impossible: bool, workers: int, seconds: float) -> dict:
     """One allow_partial solve of a loose service: a fingerprint of its lines and how it went."""
-    from .solution import to_document
-    from .solve import solve
+    from receptor_planner.solution import to_document
+    from receptor_planner.solve import solve
 
     doc = generate(size, LOOSE_SEED, tight=False, impossible=impossible)
     instance = parse_instance(doc)
@@ -1021,7 +1021,7 @@ def report(facts: dict, when: dt.datetime, queue: dict | None, sharing: dict | N
     parts = [
         "# Receptor Planner benchmark",
         "",
-        f"Written by `make bench` (`python -m receptor_planner bench`) on {when:%Y-%m-%d %H:%M} UTC; "
+        f"Written by `make bench` (`python -m receptor_planner_tools bench`) on {when:%Y-%m-%d %H:%M} UTC; "
         f"the run took {took / 60:.1f} min.",
         "",
         table(["machine", ""], [
