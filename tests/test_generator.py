@@ -185,9 +185,9 @@ def test_line_violations_names_each_broken_rule(line, codes):
 
 def test_term_structure_rules():
     assert line_violations(["ED", "GMED"], POSTS, term_weeks=(26, 26)) == \
-        ["TERM_COUNT", "MIN_TERMS", "CATEGORIES"]
+        ["MIN_TERMS", "CATEGORIES", "TERM_COUNT"]
     assert line_violations(["RELIEF", "GSURG", "ED", "PSYCH", "RURAL2"], POSTS, term_weeks=(27, 6, 6, 6, 7)) == \
-        ["SPECIALTY_CAP", "SERVICE_CAP", "MIN_TERMS", "TEAM_MIN"]
+        ["MIN_TERMS", "SPECIALTY_CAP", "SERVICE_CAP", "TEAM_MIN"]
 
 
 def test_caps_are_inclusive():

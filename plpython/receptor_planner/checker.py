@@ -37,12 +37,12 @@ STRUCTURAL = RULE_CODES[1:RULE_CODES.index("LEAVE_MAX_CONCURRENT") + 1]
 # from the model's table (receptor_planner.rules): a mistake there must not be
 # copied here, so the checker stays an independent oracle.
 _AMC_PGY1 = {
-    "CLINICAL_WEEKS": 47, "MIN_TERMS": 4, "CATEGORIES": frozenset("ABCD"),
+    "CLINICAL_WEEKS": 47, "MIN_TERMS": (4, 10), "CATEGORIES": frozenset("ABCD"),
     "SPECIALTY_CAP": Fraction(1, 2), "SUBSPECIALTY_CAP": Fraction(1, 4),
     "SERVICE_CAP": Fraction(1, 5), "TEAM_MIN": Fraction(1, 2), "NON_CLINICAL_MAX": 0,
 }
 _AMC_PGY2 = {
-    "CLINICAL_WEEKS": 47, "MIN_TERMS": 3, "CATEGORIES": frozenset("ABC"),
+    "CLINICAL_WEEKS": 47, "MIN_TERMS": (3, 10), "CATEGORIES": frozenset("ABC"),
     "SUBSPECIALTY_CAP": Fraction(1, 4),
     "SERVICE_CAP": Fraction(1, 4), "TEAM_MIN": Fraction(1, 2), "NON_CLINICAL_MAX": 1,
 }
@@ -59,9 +59,6 @@ BASE_RULESETS: dict[str, tuple[str | None, dict[str, Any]]] = {
     "WA_PGY2": ("PGY2", {**_AMC_PGY2, "TERM_COUNT": (3, 5)}),
 }
 MODIFIERS = ("MAX_1_RURAL", "MAX_1_SERVICE", "NO_NIGHTS")
-
-# A term of at least this many weeks counts towards MIN_TERMS.
-_FULL_TERM_WEEKS = 10
 
 
 @dataclass(frozen=True)
@@ -711,15 +708,14 @@ def check_clinical_weeks(ctx: _Context) -> Iterator[Violation]:
 
 
 def check_min_terms(ctx: _Context) -> Iterator[Violation]:
-    """Terms of at least 10 weeks in clinical (not non_clinical) positions >= the minimum."""
-    minimum = ctx.rules["MIN_TERMS"]
+    """Terms of at least the ruleset's weeks in clinical (not non_clinical) positions >= the minimum."""
+    minimum, weeks = ctx.rules["MIN_TERMS"]
     for line in ctx.lines:
-        count = sum(1 for t, pos in ctx.placed(line)
-                    if ctx.inst.term_weeks[t - 1] >= _FULL_TERM_WEEKS and not pos.non_clinical)
+        count = sum(1 for t, pos in ctx.placed(line) if ctx.inst.term_weeks[t - 1] >= weeks and not pos.non_clinical)
         if count < minimum:
             yield Violation("MIN_TERMS", line.number,
                             f"line {line.number} has {count} clinical terms of at least "
-                            f"{_FULL_TERM_WEEKS} weeks, fewer than {minimum}")
+                            f"{weeks} weeks, fewer than {minimum}")
 
 
 def check_categories(ctx: _Context) -> Iterator[Violation]:

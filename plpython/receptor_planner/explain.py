@@ -11,7 +11,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .instance import Instance
-from .rules import Rules, week_cap, week_floor
+from .model import rulebook
+from .rules import Rules
 
 
 @dataclass
@@ -31,7 +32,7 @@ def _places(instance: Instance, selects, terms=None) -> tuple[int, list[str]]:
     for post in instance.positions:
         if not selects(post):
             continue
-        places = sum(post.capacity[t - 1] for t in (terms or range(1, instance.n_terms + 1))
+        places = sum(post.capacity[t - 1] for t in (range(1, instance.n_terms + 1) if terms is None else terms)
                      if post.offered(t))
         if places:
             total += places
@@ -46,33 +47,33 @@ def capacity_reasons(instance: Instance, rules: Rules, n_lines: int) -> list[Rea
         places, _ = _places(instance, lambda post: True, [t])
         reasons.append(Reason("CAPACITY", f"term {t} offers {places} places in all, "
                                           f"but {n_lines} lines each need one", places, terms=[t]))
-    for category in rules.categories:
-        places, keys = _places(instance, lambda post: category in post.categories)
-        reasons.append(Reason("CATEGORIES", f"category {category} posts offer {places} term places, "
-                                            f"but {n_lines} lines each need one", places, posts=keys))
-    if rules.team_min is not None:
-        need = week_floor(rules.team_min, instance.period_weeks)
-        k = _fewest_terms(instance.term_weeks, need)
-        places, keys = _places(instance, lambda post: not post.service and not post.non_clinical)
-        possible = places // k if k else 0
-        reasons.append(Reason("TEAM_MIN", f"team (non-service clinical) posts offer {places} term places, "
-                                          f"but {n_lines} lines each need {k} terms in them "
-                                          f"({need} weeks)", possible))
-    if rules.min_terms:
-        long_terms = [t for t in range(1, instance.n_terms + 1) if instance.term_weeks[t - 1] >= 10]
-        places, _ = _places(instance, lambda post: not post.non_clinical, long_terms)
-        reasons.append(Reason("MIN_TERMS", f"clinical posts in terms of 10 weeks or more offer {places} places, "
-                                           f"but {n_lines} lines each need {rules.min_terms}",
-                              places // rules.min_terms, terms=long_terms))
+    for rule in rulebook.line_rules(rules, instance):
+        if rule.at_least:
+            reasons.extend(_group_places(instance, rule, group, n_lines) for group in rule.required)
     binding = [r for r in reasons if r.lines_possible is not None and r.lines_possible < n_lines]
     return sorted(binding, key=lambda r: r.lines_possible)
 
 
-def _fewest_terms(term_weeks: tuple[int, ...], weeks: int) -> int | None:
+def _group_places(instance: Instance, rule: rulebook.LineRule, group: str, n_lines: int) -> Reason:
+    """The lines an at-least rule's group has places for: each line needs the fewest terms that
+    reach the rule's limit there, and a place holds one line for one term."""
+    counted = [t for t, w in enumerate(instance.term_weeks, start=1) if rule.amount(w)]
+    places, keys = _places(instance, lambda post: group in rule.groups(post), counted)
+    k = _fewest_terms([rule.amount(instance.term_weeks[t - 1]) for t in counted], rule.limit)
+    need = "one" if k == 1 else f"{k} terms in them"
+    if rule.measure == rulebook.WEEKS:
+        need += f" ({rule.limit} weeks)"
+    return Reason(rule.code, f"{rule.group_words.format(group=group)} offer {places} term places, "
+                             f"but {n_lines} lines each need {need}", places // k if k else 0,
+                  posts=keys if rule.by_group else [], terms=counted if len(counted) < instance.n_terms else [])
+
+
+def _fewest_terms(amounts: list[int], limit: int) -> int | None:
+    """The fewest terms whose amounts reach ``limit``; None when all of them do not."""
     total = 0
-    for k, w in enumerate(sorted(term_weeks, reverse=True), start=1):
-        total += w
-        if total >= weeks:
+    for k, amount in enumerate(sorted(amounts, reverse=True), start=1):
+        total += amount
+        if total >= limit:
             return k
     return None
 
@@ -94,19 +95,7 @@ def staffing_reasons(instance: Instance, n_lines: int, possible: bool = False) -
 
 def structure_reasons(instance: Instance, rules: Rules, n_lines: int) -> list[Reason]:
     """Rules the allocation run breaks before any post is placed."""
-    reasons = []
-    n_terms = instance.n_terms
-    if rules.term_count and not rules.term_count[0] <= n_terms <= rules.term_count[1]:
-        low, high = rules.term_count
-        wanted = str(low) if low == high else f"{low} to {high}"
-        reasons.append(Reason("TERM_COUNT", f"{', '.join(rules.names)} needs {wanted} terms a year; "
-                                            f"this allocation run has {n_terms}", 0))
-    if rules.clinical_weeks_min is not None:
-        clinical = instance.period_weeks - instance.leave.weeks
-        if clinical < rules.clinical_weeks_min:
-            reasons.append(Reason("CLINICAL_WEEKS", f"{instance.leave.weeks} weeks of leave leave {clinical} "
-                                                    f"clinical weeks, fewer than the "
-                                                    f"{rules.clinical_weeks_min} required", 0))
+    reasons = [Reason(code, message, 0) for code, message in rulebook.year_breaks(rules, instance)]
     highest_pin = max((pin.line for pin in instance.pins), default=0)
     if highest_pin > n_lines:
         reasons.append(Reason("PIN", f"line {highest_pin} is pinned, but only {n_lines} lines are requested",
@@ -171,11 +160,6 @@ def conflicting_rules(instance: Instance, rules: Rules, n_lines: int, seconds: f
 
 
 def _group_reason(instance: Instance, rules: Rules, code: str, detail: str | None) -> Reason:
-    period = instance.period_weeks
-
-    def cap(fraction) -> str:
-        return f"{week_cap(fraction, period)} weeks ({float(fraction):.0%} of {period})"
-
     if code == "MIN_FILL":
         post = next(p for p in instance.positions if p.key == detail)
         terms = [t for t in range(1, instance.n_terms + 1) if post.min_fill[t - 1]]
@@ -184,16 +168,5 @@ def _group_reason(instance: Instance, rules: Rules, code: str, detail: str | Non
     if code == "PIN":
         line, term, key = detail.replace("line ", "").replace("term ", "").split()
         return Reason(code, f"line {line} is pinned to {key} in term {term}", posts=[key], terms=[int(term)])
-    messages = {
-        "CATEGORIES": lambda: f"every line needs a term in a category {detail} post",
-        "MIN_TERMS": lambda: f"every line needs {rules.min_terms} clinical terms of 10 weeks or more",
-        "SPECIALTY_CAP": lambda: f"at most {cap(rules.specialty_cap)} in one parent specialty",
-        "SUBSPECIALTY_CAP": lambda: f"at most {cap(rules.subspecialty_cap)} in one subspecialty",
-        "SERVICE_CAP": lambda: f"at most {cap(rules.service_cap)} in service posts",
-        "TEAM_MIN": lambda: f"at least {week_floor(rules.team_min, period)} weeks in team (non-service clinical) posts",
-        "NON_CLINICAL_MAX": lambda: f"at most {rules.non_clinical_max} non-clinical terms",
-        "MAX_1_RURAL": lambda: "at most one rural term",
-        "MAX_1_SERVICE": lambda: "at most one service term",
-        "NO_NIGHTS": lambda: "no night posts",
-    }
-    return Reason(code, messages[code]())
+    rule = next(rule for rule in rulebook.line_rules(rules, instance) if rule.code == code)
+    return Reason(code, rule.explain(detail))

@@ -20,6 +20,7 @@ class Rules:
 
     clinical_weeks_min: int | None = None
     min_terms: int | None = None
+    min_term_weeks: int = 0  # a term counts toward min_terms if it lasts this long
     categories: tuple[str, ...] = ()
     specialty_cap: Fraction | None = None
     subspecialty_cap: Fraction | None = None
@@ -35,7 +36,7 @@ class Rules:
     def as_dict(self) -> dict:
         """The parameters as reported in result metadata."""
         out: dict = {"constraints": list(self.names)}
-        for name in ("clinical_weeks_min", "min_terms", "non_clinical_max", "max_rural_terms",
+        for name in ("clinical_weeks_min", "min_terms", "min_term_weeks", "non_clinical_max", "max_rural_terms",
                      "max_service_terms", "no_nights"):
             out[name] = getattr(self, name)
         out["categories"] = list(self.categories)
@@ -46,10 +47,10 @@ class Rules:
         return out
 
 
-_AMC_PGY1 = Rules(clinical_weeks_min=47, min_terms=4, categories=("A", "B", "C", "D"),
+_AMC_PGY1 = Rules(clinical_weeks_min=47, min_terms=4, min_term_weeks=10, categories=("A", "B", "C", "D"),
                   specialty_cap=Fraction(1, 2), subspecialty_cap=Fraction(1, 4),
                   service_cap=Fraction(1, 5), team_min=Fraction(1, 2), non_clinical_max=0)
-_AMC_PGY2 = Rules(clinical_weeks_min=47, min_terms=3, categories=("A", "B", "C"),
+_AMC_PGY2 = Rules(clinical_weeks_min=47, min_terms=3, min_term_weeks=10, categories=("A", "B", "C"),
                   specialty_cap=None, subspecialty_cap=Fraction(1, 4),
                   service_cap=Fraction(1, 4), team_min=Fraction(1, 2), non_clinical_max=1)
 

@@ -58,7 +58,10 @@ from receptor_planner import metrics
 from receptor_planner.checker import check
 from receptor_planner.instance import Instance, parse_instance, parse_request
 from receptor_planner.leave import LeaveOption, leave_options
-from receptor_planner.rules import Rules, resolve_rules, week_cap, week_floor
+from receptor_planner.model import rulebook, structure
+from receptor_planner.model.construct import LineLimits
+from receptor_planner.model.variables import create_variables
+from receptor_planner.rules import Rules, resolve_rules
 from receptor_planner.solution import SOLUTION_FORMAT, rotations
 from .cluster import run_worker
 from .generator import generate
@@ -155,69 +158,26 @@ class Built:
     note: str = ""
 
 
-def _line_rules(instance: Instance, rules: Rules) -> dict:
-    """The per-line limits of ``rules`` on this instance, in weeks or terms."""
-    period = instance.period_weeks
-    return {
-        "specialty": rules.specialty_cap and week_cap(rules.specialty_cap, period),
-        "subspecialty": rules.subspecialty_cap and week_cap(rules.subspecialty_cap, period),
-        "service": rules.service_cap and week_cap(rules.service_cap, period),
-        "team": rules.team_min and week_floor(rules.team_min, period),
-    }
-
-
-def _line_fails(instance: Instance, rules: Rules, limits: dict, placed: list, complete: bool) -> bool:
-    """Whether a (partial) line, ``placed`` = [(term, post)], breaks a per-line rule, or can no
-    longer meet one in the terms left (what a planner sees by counting)."""
-    weeks = instance.term_weeks
-    left_terms = [t for t in range(1, instance.n_terms + 1) if t not in {t for t, _ in placed}]
-    keys = [p.key for _, p in placed]
-    if len(set(keys)) < len(keys):
-        return True
-    for field_name in ("specialty", "subspecialty"):
-        cap, spent = limits[field_name], Counter()
-        for t, p in placed:
-            if getattr(p, field_name):
-                spent[getattr(p, field_name)] += weeks[t - 1]
-        if cap is not None and any(w > cap for w in spent.values()):
-            return True
-    if limits["service"] is not None and sum(weeks[t - 1] for t, p in placed if p.service) > limits["service"]:
-        return True
-    for flag, most in _term_limits(rules):
-        if sum(getattr(p, flag) for _, p in placed) > most:
-            return True
-    missing = set(rules.categories) - {c for _, p in placed for c in p.categories}
-    if len(missing) > 2 * len(left_terms):
-        return True
-    team = sum(weeks[t - 1] for t, p in placed if not p.service and not p.non_clinical)
-    if limits["team"] is not None and team + sum(weeks[t - 1] for t in left_terms) < limits["team"]:
-        return True
-    long_clinical = sum(weeks[t - 1] >= 10 and not p.non_clinical for t, p in placed)
-    if rules.min_terms is not None and \
-            long_clinical + sum(weeks[t - 1] >= 10 for t in left_terms) < rules.min_terms:
-        return True
-    return complete and bool(missing)
-
-
-def _greedy_line(instance: Instance, rules: Rules, limits: dict, free: Counter, shift: int):
+def _greedy_line(instance: Instance, limits: LineLimits, free: Counter, shift: int):
     """One line, terms in order, each the first post (list order, rotated by ``shift``) with a free
-    place that keeps the line valid; None when some term has no such post."""
-    posts = instance.positions[shift:] + instance.positions[:shift]
-    placed = []
+    place that keeps the line valid (the rulebook's partial-line check: no rule broken, none out of
+    reach in the terms left); None when some term has no such post."""
+    order = list(range(len(instance.positions)))
+    order = order[shift:] + order[:shift]
+    placed: list[tuple[int, int]] = []
     for t in range(1, instance.n_terms + 1):
-        last = t == instance.n_terms
-        pick = next((p for p in posts if p.offered(t) and free[p.key, t] > 0 and
-                     not _line_fails(instance, rules, limits, placed + [(t, p)], last)), None)
+        pick = next((p for p in order if instance.positions[p].offered(t)
+                     and free[instance.positions[p].key, t] > 0 and not limits.fails(placed + [(t, p)])), None)
         if pick is None:
             return None
         placed.append((t, pick))
-    return tuple(p.key for _, p in placed)
+    return tuple(instance.positions[p].key for _, p in placed)
 
 
-def _greedy_restarts(instance: Instance, rules: Rules, limits: dict, free: Counter):
+def _greedy_restarts(instance: Instance, limits: LineLimits, free: Counter):
     """A line from the first start (post list rotated by 0, 1, ...) that completes it; None if none does."""
     for shift in range(len(instance.positions)):
-        line = _greedy_line(instance, rules, limits, free, shift)
+        line = _greedy_line(instance, limits, free, shift)
         if line is not None:
             return line
     return None
@@ -245,11 +205,11 @@ def greedy(instance: Instance, rules: Rules, n: int) -> Built:
     list rotated by one, up to once per post (no other backtracking); when every restart fails, no
     later line can do better, so it stops. Then leave: for each line, the first option that fits."""
     start = time.monotonic()
-    limits = _line_rules(instance, rules)
+    limits = LineLimits(instance, rules)
     free = Counter({(p.key, t): p.capacity[t - 1] for p in instance.positions for t in p.terms})
     built = []
     while len(built) < n and not _instance_breaks(instance, rules):
-        line = _greedy_restarts(instance, rules, limits, free)
+        line = _greedy_restarts(instance, limits, free)
         if line is None:
             break
         free.subtract((key, t) for t, key in enumerate(line, start=1))
@@ -266,27 +226,25 @@ def greedy(instance: Instance, rules: Rules, n: int) -> Built:
 def straightforward(instance: Instance, rules: Rules, n: int, seconds: float, seed: int = SOLVER_SEED,
                     workers: int = BASELINE_WORKERS) -> Built:
     """The model of shared/solver-notes.md: a boolean per line, term and post, a boolean per line
-    and leave option, every rule of ``rules`` per line, no symmetry handling, no objective."""
+    and leave option, the structural rules and the rulebook's line rules as the solver states them,
+    no symmetry handling, no constructed start, no objective."""
     start = time.monotonic()
     broken = _instance_breaks(instance, rules)
     if broken:
         return Built([], "INFEASIBLE", bound=0, note=broken)
     model = cp_model.CpModel()
-    posts, terms = instance.positions, range(1, instance.n_terms + 1)
-    x = {(l, t, p): model.new_bool_var(f"x[{l},{t},{p}]") for l in range(n) for t in terms
-         for p, post in enumerate(posts) if post.offered(t) and post.capacity[t - 1] > 0}
+    posts = instance.positions
+    v = create_variables(model, instance, n, allow_partial=False, forced_lines=set())
+    x = v.x
     options = leave_options(instance)
     y = [[model.new_bool_var(f"y[{l},{o}]") for o in range(len(options))] for l in range(n)]
     for l in range(n):
-        _add_line_rules(model, instance, rules, [(t, p, x[l, t, p]) for t in terms
-                                                 for p in range(len(posts)) if (l, t, p) in x])
         model.add_exactly_one(y[l])
-    for p, post in enumerate(posts):
-        for t in terms:
-            held = cp_model.LinearExpr.sum([x[l, t, p] for l in range(n) if (l, t, p) in x])
-            model.add(held <= post.capacity[t - 1])
-            if post.min_fill[t - 1] and not post.excludable:  # an excludable post may fall short
-                model.add(held >= post.min_fill[t - 1])
+    structure.add_one_position_per_term(model, v)
+    structure.add_no_repeat_position(model, v)
+    structure.add_capacity(model, v)
+    structure.add_min_fill(model, v)  # an excludable post may fall short
+    rulebook.add_line_rules(model, v, rules)
     if instance.leave.max_concurrent is not None:
         for week in range(1, instance.period_weeks + 1):
             covering = [o for o, option in enumerate(options) if any(s <= week < s + k for s, k in option.free)]
@@ -312,54 +270,8 @@ def straightforward(instance: Instance, rules: Rules, n: int, seconds: float, se
 
 
 def _instance_breaks(instance: Instance, rules: Rules) -> str | None:
-    """A rule no line can meet on this term structure and leave, whatever its posts."""
-    if rules.term_count and not rules.term_count[0] <= instance.n_terms <= rules.term_count[1]:
-        return f"TERM_COUNT: {instance.n_terms} terms"
-    if rules.clinical_weeks_min is not None and \
-            instance.period_weeks - instance.leave.weeks < rules.clinical_weeks_min:
-        return "CLINICAL_WEEKS: too much leave"
-    return None
-
-
-def _add_line_rules(model: cp_model.CpModel, instance: Instance, rules: Rules, line: list) -> None:
-    """One line's constraints, ``line`` = [(term, post index, variable)]: one post per term,
-    no repeated post, and the accreditation rules."""
-    posts, weeks = instance.positions, instance.term_weeks
-
-    def terms_in(selects, long_only: bool = False):
-        return cp_model.LinearExpr.sum([var for t, p, var in line if selects(posts[p])
-                                        and (not long_only or weeks[t - 1] >= 10)])
-
-    def weeks_in(selects):
-        chosen = [(var, weeks[t - 1]) for t, p, var in line if selects(posts[p])]
-        return cp_model.LinearExpr.weighted_sum([v for v, _ in chosen], [w for _, w in chosen])
-
-    for term in range(1, instance.n_terms + 1):
-        model.add_exactly_one([var for t, _, var in line if t == term])
-    for post in range(len(posts)):
-        model.add_at_most_one([var for _, p, var in line if p == post])
-    limits = _line_rules(instance, rules)
-    if rules.min_terms is not None:
-        model.add(terms_in(lambda post: not post.non_clinical, long_only=True) >= rules.min_terms)
-    for category in rules.categories:
-        model.add(terms_in(lambda post: category in post.categories) >= 1)
-    for field_name in ("specialty", "subspecialty"):
-        if limits[field_name] is not None:
-            for name in {getattr(post, field_name) for post in posts} - {None}:
-                model.add(weeks_in(lambda post: getattr(post, field_name) == name) <= limits[field_name])
-    if limits["service"] is not None:
-        model.add(weeks_in(lambda post: post.service) <= limits["service"])
-    if limits["team"] is not None:
-        model.add(weeks_in(lambda post: not post.service and not post.non_clinical) >= limits["team"])
-    for flag, most in _term_limits(rules):
-        model.add(terms_in(lambda post: getattr(post, flag)) <= most)
-
-
-def _term_limits(rules: Rules) -> list[tuple[str, int]]:
-    """(position flag, most terms a line may spend in such posts) for the rules that set one."""
-    limits = (("non_clinical", rules.non_clinical_max), ("rural", rules.max_rural_terms),
-              ("service", rules.max_service_terms), ("nights", 0 if rules.no_nights else None))
-    return [(flag, most) for flag, most in limits if most is not None]
+    """A year rule no line can meet on this term structure and leave, whatever its posts."""
+    return "; ".join(f"{code}: {message}" for code, message in rulebook.year_breaks(rules, instance)) or None
 
 
 class FirstSolution(cp_model.CpSolverSolutionCallback):

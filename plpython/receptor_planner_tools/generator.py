@@ -10,7 +10,7 @@ How an instance is made:
 
 1. Posts are drawn from the template tables below, campus by campus.
 2. A plan of N job lines is built line by line, one post per term, each line
-   checked against the VIC_PGY1 rules of ``docs/rules.md`` (``line_violations``),
+   keeping the VIC_PGY1 rules of ``docs/rules.md`` and MAX_1_RURAL (``RULESETS``),
    preferring posts still short of a per-term target so places spread like a
    real service's (big emergency and general medicine units, small subspecialties).
 3. Each post's per-term capacity is set from the plan. TIGHT mode: capacity and
@@ -25,9 +25,10 @@ the ``ceil(N / 10)`` that one 5-week block per line needs when the lines are dea
 round-robin over the ten disjoint 5-week slots inside the terms, so leave never
 blocks the plan.
 
-Pure Python: randomness comes only from ``random.Random(seed)``; nothing here
-imports the model or the checker. ``python -m receptor_planner_tools.generator SIZE``
-prints an instance.
+Randomness comes only from ``random.Random(seed)``. The rules are the solver's
+rulebook (the partial-line check of the constructed start) while planting, and the
+independent checker in ``line_violations``, which the tests hold every plan to.
+``python -m receptor_planner_tools.generator SIZE`` prints an instance.
 """
 from __future__ import annotations
 
@@ -35,7 +36,12 @@ import argparse
 import json
 import random
 from dataclasses import dataclass
-from fractions import Fraction
+
+from receptor_planner.checker import SOLUTION_FORMAT, check
+from receptor_planner.instance import parse_instance
+from receptor_planner.model.construct import LineLimits
+from receptor_planner.rules import resolve_rules
+from receptor_planner.solution import rotations
 
 FORMAT = "receptor-planner/instance@1"
 TERM_WEEKS = (10, 10, 10, 10, 12)
@@ -46,19 +52,9 @@ LEAVE_MIN_GAP_WEEKS = 13
 START_MONDAYS = ("2027-01-04", "2027-01-11", "2027-01-18", "2027-01-25")
 FLAGS = ("service", "nights", "rural", "non_clinical", "excludable")
 
-# VIC_PGY1 (docs/rules.md), plus the generator's own choice of at most one rural
+# The rules every planted line keeps: VIC_PGY1 (docs/rules.md), plus at most one rural
 # term, so that planted lines also pass the MAX_1_RURAL modifier.
-VIC_PGY1 = {
-    "term_count": 5,
-    "min_terms": 4,
-    "categories": ("A", "B", "C", "D"),
-    "specialty_cap": Fraction(1, 2),
-    "subspecialty_cap": Fraction(1, 4),
-    "service_cap": Fraction(1, 5),
-    "team_min": Fraction(1, 2),
-    "non_clinical_max": 0,
-    "max_rural_terms": 1,
-}
+RULESETS = ("VIC_PGY1", "MAX_1_RURAL")
 
 
 @dataclass(frozen=True)
@@ -224,64 +220,43 @@ def category_places(positions: list[dict], category: str) -> int:
 
 
 def line_violations(line: list[str], positions: dict[str, dict], term_weeks=TERM_WEEKS) -> list[str]:
-    """The rule codes a job line breaks under ``VIC_PGY1`` and ``MAX_1_RURAL``;
-    empty if it complies.
+    """The rule codes the independent checker finds in one job line under ``RULESETS``, in the
+    order of docs/rules.md; empty if it complies.
 
     ``line`` lists one position key per term; ``positions`` maps keys to position
-    objects of an instance document (only the rule-relevant fields are read).
+    objects of an instance document (only the rule-relevant fields are read). The
+    line is checked alone, so the rules on how lines share a post (CAPACITY,
+    MIN_FILL) and its leave are left out: it gets no leave, in a year without any.
     """
     if len(line) != len(term_weeks) or any(key not in positions for key in line):
         return ["ONE_POSITION_PER_TERM"]
-    placed = [(term, positions[key]) for term, key in enumerate(line, start=1)]
-    codes = _breaches(placed, term_weeks)
-    if len(term_weeks) != VIC_PGY1["term_count"]:
-        codes.append("TERM_COUNT")
-    clinical = [(t, p) for t, p in placed if not p.get("non_clinical")]
-    if sum(term_weeks[t - 1] >= 10 for t, _ in clinical) < VIC_PGY1["min_terms"]:
-        codes.append("MIN_TERMS")
-    if _missing_categories(placed):
-        codes.append("CATEGORIES")
-    team_weeks = sum(term_weeks[t - 1] for t, p in clinical if not p.get("service"))
-    if team_weeks < VIC_PGY1["team_min"] * sum(term_weeks):
-        codes.append("TEAM_MIN")
-    return codes
+    doc = {"format": FORMAT, "org": {"name": "one line"}, "cohort": "PGY1", "start_date": START_MONDAYS[0],
+           "term_weeks": list(term_weeks), "leave": {"weeks": 0},
+           "positions": [{**_rule_fields(positions[key]), "capacity": 1} for key in dict.fromkeys(line)]}
+    solution = {"format": SOLUTION_FORMAT, "status": "COMPLETED",
+                "request": {"n_job_lines": 1, "constraints": list(RULESETS)},
+                "lines": [{"name": "Line 1", "rotations": rotations(parse_instance(doc), tuple(line), set())}],
+                "metrics": {}, "explanation": None}
+    found = [v.rule for v in check(doc, solution) if v.rule not in ("CAPACITY", "MIN_FILL")]
+    return list(dict.fromkeys(found))
 
 
-# ---------------------------------------------------------------- rules
-
-def _breaches(placed: list[tuple[int, dict]], term_weeks) -> list[str]:
-    """Rules a (partial) line already breaks; adding terms never mends them."""
-    period = sum(term_weeks)
-    codes = []
-    keys = [p["key"] for _, p in placed]
-    if len(set(keys)) < len(keys):
-        codes.append("NO_REPEAT_POSITION")
-    if any(not _offered(p, t) for t, p in placed):
-        codes.append("AVAILABILITY")
-    for code, field, cap in (("SPECIALTY_CAP", "specialty", "specialty_cap"),
-                             ("SUBSPECIALTY_CAP", "subspecialty", "subspecialty_cap")):
-        weeks: dict[str, int] = {}
-        for t, p in placed:
-            if p.get(field):
-                weeks[p[field]] = weeks.get(p[field], 0) + term_weeks[t - 1]
-        if any(w > VIC_PGY1[cap] * period for w in weeks.values()):
-            codes.append(code)
-    if sum(term_weeks[t - 1] for t, p in placed if p.get("service")) > VIC_PGY1["service_cap"] * period:
-        codes.append("SERVICE_CAP")
-    if sum(bool(p.get("non_clinical")) for _, p in placed) > VIC_PGY1["non_clinical_max"]:
-        codes.append("NON_CLINICAL_MAX")
-    if sum(bool(p.get("rural")) for _, p in placed) > VIC_PGY1["max_rural_terms"]:
-        codes.append("MAX_1_RURAL")
-    return codes
-
-
-def _missing_categories(placed: list[tuple[int, dict]]) -> set[str]:
-    covered = {c for _, p in placed for c in p["categories"]}
-    return set(VIC_PGY1["categories"]) - covered
+def _rule_fields(post: dict) -> dict:
+    return {"key": post["key"], "name": post.get("name", post["key"]), **{
+        field: post[field] for field in ("specialty", "subspecialty", "categories", "terms", *FLAGS)
+        if post.get(field) is not None}}
 
 
 def _offered(post: dict, term: int) -> bool:
     return post.get("terms") is None or term in post["terms"]
+
+
+def _line_limits(posts: list[dict]) -> LineLimits:
+    """The rulebook's partial-line check for ``RULESETS`` on these posts, in this year."""
+    doc = {"format": FORMAT, "org": {"name": "rules"}, "cohort": "PGY1", "start_date": START_MONDAYS[0],
+           "term_weeks": list(TERM_WEEKS), "leave": {"weeks": LEAVE_WEEKS},
+           "positions": [{**_rule_fields(post), "capacity": 1} for post in posts]}
+    return LineLimits(parse_instance(doc), resolve_rules(list(RULESETS), "PGY1"))
 
 
 # ---------------------------------------------------------------- posts
@@ -383,9 +358,10 @@ def _plant(posts: list[dict], weights: dict[str, int], n_lines: int,
     for t, offered in enumerate(by_term):
         targets.update({(p["key"], t): n for p, n in zip(offered, _apportion(offered, weights, n_lines, rng))})
     counts = dict.fromkeys(targets, 0)
+    limits, index = _line_limits(posts), {post["key"]: p for p, post in enumerate(posts)}
     plan = []
     for _ in range(n_lines):
-        line = _plant_line(by_term, targets, counts, rng)
+        line = _plant_line(by_term, targets, counts, rng, limits, index)
         for t, key in enumerate(line):
             counts[key, t] += 1
         plan.append(line)
@@ -402,9 +378,11 @@ def _apportion(offered: list[dict], weights: dict[str, int], n_lines: int, rng: 
     return [q + (i in bonus) for i, (q, _) in enumerate(shares)]
 
 
-def _plant_line(by_term: list[list[dict]], targets: dict, counts: dict, rng: random.Random) -> list[str]:
+def _plant_line(by_term: list[list[dict]], targets: dict, counts: dict, rng: random.Random,
+                limits: LineLimits, index: dict[str, int]) -> list[str]:
     """One compliant line: depth-first over the terms in random order, trying posts
-    below their target first (weighted by how far below), pruning rule breaches."""
+    below their target first (weighted by how far below), pruning a partial line that
+    breaks a rule of the rulebook or can no longer keep one."""
     n_terms = len(by_term)
     order = list(range(n_terms))
     rng.shuffle(order)
@@ -416,9 +394,7 @@ def _plant_line(by_term: list[list[dict]], targets: dict, counts: dict, rng: ran
         t = order[depth]
         for post in _ranked(by_term[t], t, targets, counts, rng):
             chosen[t] = post
-            placed = [(term + 1, p) for term, p in chosen.items()]
-            if not _breaches(placed, TERM_WEEKS) and \
-                    len(_missing_categories(placed)) <= 2 * (n_terms - depth - 1) and extend(depth + 1):
+            if not limits.fails([(term + 1, index[p["key"]]) for term, p in chosen.items()]) and extend(depth + 1):
                 return True
             del chosen[t]
         return False

@@ -8,7 +8,7 @@ from ortools.sat.python import cp_model
 
 from ..instance import Instance
 from ..rules import Rules
-from . import accreditation, structure, symmetry
+from . import rulebook, structure, symmetry
 from .guards import Guards, unguarded
 from .variables import Variables, create_variables
 
@@ -71,9 +71,7 @@ def build_model(instance: Instance, rules: Rules, n_lines: int, allow_partial: b
     structure.add_capacity(model, v)
     unfilled = structure.add_min_fill(model, v, guard)
     structure.add_pin(model, v, instance.pins, guard)
-    for add_rule in accreditation.RULES:
-        checkpoint()
-        add_rule(model, v, rules, guard)
+    rulebook.add_line_rules(model, v, rules, guard, checkpoint)
     free = [l for l in v.lines if l not in pinned]
     symmetry.add_line_order(model, v, free)
     return LinesModel(model, v, free, sum(v.active), unfilled, guards)

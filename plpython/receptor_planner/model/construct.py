@@ -6,7 +6,7 @@ or leave a required category, or the team weeks, out of reach costs much;
 covering a category the line still lacks earns. Places needed for min_fill are
 filled first. The result meets every structural rule (one post per term,
 capacity, min_fill, no repeat) and usually all or nearly all of the line
-rules; the soft model repairs the rest.
+rules of the rulebook; the repair and the model mend the rest.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import random
 from ortools.graph.python import linear_sum_assignment
 
 from ..instance import Instance
-from ..rules import Rules, week_cap, week_floor
+from ..rules import Rules
+from . import rulebook
 
 FORBIDDEN = 10**7
 BREAKS = 10**5
@@ -75,54 +76,72 @@ def _places(instance: Instance, t: int) -> list[tuple[int, bool]]:
 
 
 class _Line:
-    """What a partial line holds, summed the way the line rules read it."""
+    """What a partial line holds: its posts, and per rulebook group what it holds there."""
 
-    __slots__ = ("held", "specialty", "subspecialty", "service_weeks", "team_weeks", "long_clinical",
-                 "flags", "missing")
+    __slots__ = ("held", "tally", "short")
 
-    def __init__(self, categories: tuple[str, ...]):
+    def __init__(self, n_groups: int, short: list[int]):
         self.held: set[int] = set()
-        self.specialty: dict[str, int] = {}
-        self.subspecialty: dict[str, int] = {}
-        self.service_weeks = self.team_weeks = self.long_clinical = 0
-        self.flags = {"non_clinical": 0, "rural": 0, "service": 0, "nights": 0}
-        self.missing = set(categories)
+        self.tally = [0] * n_groups
+        self.short = short  # per at-least rule: what its groups still lack
+
+
+class _Need:
+    """An at-least rule: its groups (slots in a line's tally), and how much a term can add to them
+    all (a post serves up to ``breadth`` of the groups), per term and after each term."""
+
+    def __init__(self, rule: rulebook.LineRule, slots: list[int], breadth: int, weeks: tuple[int, ...]):
+        self.limit, self.seek, self.slots, self.breadth = rule.limit, rule.seek, slots, breadth
+        self.adds = {t: breadth * rule.amount(w) for t, w in enumerate(weeks, start=1)}
+        self.after = {t: sum(self.adds[u] for u in self.adds if u > t) for t in range(len(weeks) + 1)}
 
 
 class LineLimits:
-    """The line rules, read as the cost of adding one post to a partial line."""
+    """The rulebook's line rules, read as the cost of adding one post to a partial line."""
 
     def __init__(self, instance: Instance, rules: Rules):
-        self.instance, self.rules = instance, rules
-        period = instance.period_weeks
-        self.weeks = instance.term_weeks
-        self.specialty = week_cap(rules.specialty_cap, period) if rules.specialty_cap else None
-        self.subspecialty = week_cap(rules.subspecialty_cap, period) if rules.subspecialty_cap else None
-        self.service = week_cap(rules.service_cap, period) if rules.service_cap else None
-        self.team = week_floor(rules.team_min, period) if rules.team_min else None
-        self.flag_limits = [(flag, most) for flag, most in (
-            ("non_clinical", rules.non_clinical_max), ("rural", rules.max_rural_terms),
-            ("service", rules.max_service_terms), ("nights", 0 if rules.no_nights else None)) if most is not None]
-        n_terms = instance.n_terms
-        # what the terms after t can still add
-        self.weeks_after = {t: sum(self.weeks[t:]) for t in range(1, n_terms + 1)}
-        self.long_after = {t: sum(1 for w in self.weeks[t:] if w >= 10) for t in range(1, n_terms + 1)}
+        self.instance = instance
+        self.weeks = weeks = instance.term_weeks
+        n_terms, posts = instance.n_terms, instance.positions
+        slots: dict[tuple[int, str], int] = {}
+        self.most: dict[int, int] = {}  # cap slot -> its limit
+        self.needs: list[_Need] = []
+        line_rules = rulebook.line_rules(rules, instance)
+        for i, rule in enumerate(line_rules):
+            if rule.at_least:
+                ids = [slots.setdefault((i, g), len(slots)) for g in rule.required]
+                breadth = max((len(set(rule.groups(post)) & set(rule.required)) for post in posts), default=0)
+                self.needs.append(_Need(rule, ids, breadth, weeks))
+            else:
+                for post in posts:
+                    for g in rule.groups(post):
+                        self.most[slots.setdefault((i, g), len(slots))] = rule.limit
+        self.n_slots = len(slots)
+        # per term and post: (slot, amount, limit) for the cap groups it adds to; per need, (slot, amount)
+        # for the groups it adds to
+        self.caps = {t: [[(slots[i, g], rule.amount(weeks[t - 1]), rule.limit) for i, rule in enumerate(line_rules)
+                          if not rule.at_least for g in rule.groups(post)] for post in posts]
+                     for t in range(1, n_terms + 1)}
+        self.gains = {t: [[[(slots[i, g], rule.amount(weeks[t - 1])) for g in rule.required
+                            if g in rule.groups(post) and rule.amount(weeks[t - 1])]
+                           for i, rule in enumerate(line_rules) if rule.at_least] for post in posts]
+                      for t in range(1, n_terms + 1)}
+        # keeps costs non-negative: the most a post can earn
+        self.offset = COVERS * sum(need.breadth for need in self.needs if need.seek)
 
     def empty(self) -> _Line:
-        return _Line(self.rules.categories)
+        return _Line(self.n_slots, [need.limit * len(need.slots) for need in self.needs])
 
     def add(self, line: _Line, t: int, p: int) -> None:
-        post, w = self.instance.positions[p], self.weeks[t - 1]
         line.held.add(p)
-        line.specialty[post.specialty] = line.specialty.get(post.specialty, 0) + w
-        if post.subspecialty:
-            line.subspecialty[post.subspecialty] = line.subspecialty.get(post.subspecialty, 0) + w
-        line.service_weeks += w if post.service else 0
-        line.team_weeks += w if not post.service and not post.non_clinical else 0
-        line.long_clinical += 1 if w >= 10 and not post.non_clinical else 0
-        for flag in line.flags:
-            line.flags[flag] += getattr(post, flag)
-        line.missing -= set(post.categories)
+        tally = line.tally
+        for slot, amount, _ in self.caps[t][p]:
+            tally[slot] += amount
+        for k, (need, gains) in enumerate(zip(self.needs, self.gains[t][p])):
+            if gains:
+                for slot, gain in gains:
+                    tally[slot] += gain
+                line.short[k] = sum(max(need.limit - tally[s], 0) for s in need.slots)
 
     def breaks(self, posts) -> int:
         """How many line rules a whole line (a post per term) breaks: 0 when it is valid."""
@@ -135,28 +154,37 @@ class LineLimits:
     def cost(self, line: _Line, t: int, p: int) -> int:
         if p in line.held:
             return FORBIDDEN
-        post, w, rules = self.instance.positions[p], self.weeks[t - 1], self.rules
-        cost = 0
-        if self.specialty is not None and line.specialty.get(post.specialty, 0) + w > self.specialty:
-            cost += BREAKS
-        if self.subspecialty is not None and post.subspecialty and \
-                line.subspecialty.get(post.subspecialty, 0) + w > self.subspecialty:
-            cost += BREAKS
-        if self.service is not None and post.service and line.service_weeks + w > self.service:
-            cost += BREAKS
-        for flag, most in self.flag_limits:
-            if getattr(post, flag) and line.flags[flag] + 1 > most:
+        tally, cost = line.tally, self.offset
+        for slot, amount, most in self.caps[t][p]:
+            if tally[slot] + amount > most:
                 cost += BREAKS
-        if self.team is not None:
-            team = line.team_weeks + (w if not post.service and not post.non_clinical else 0)
-            if team + self.weeks_after[t] < self.team:
+        for need, gains, before in zip(self.needs, self.gains[t][p], line.short):
+            short = before
+            if gains:
+                for slot, gain in gains:
+                    lack = need.limit - tally[slot]
+                    if lack > 0:
+                        short -= gain if gain < lack else lack
+                if need.seek:
+                    cost -= COVERS * (before - short)
+            if short > need.after[t]:
                 cost += BREAKS
-        if rules.min_terms:
-            clinical = line.long_clinical + (1 if w >= 10 and not post.non_clinical else 0)
-            if clinical + self.long_after[t] < rules.min_terms:
-                cost += BREAKS
-        missing_after = line.missing.difference(post.categories)
-        cost -= COVERS * (len(line.missing) - len(missing_after))
-        if len(missing_after) > 2 * (self.instance.n_terms - t):  # a post brings at most two categories
-            cost += BREAKS
-        return cost + COVERS * 2  # keep costs non-negative
+        return cost
+
+    def fails(self, placed: list[tuple[int, int]]) -> bool:
+        """Whether a partial line, ``placed`` = [(term, post)] in any order, repeats a post, breaks a
+        line rule, or can no longer meet one in the terms it has left."""
+        line = self.empty()
+        for t, p in placed:
+            if p in line.held:
+                return True
+            self.add(line, t, p)
+        if any(line.tally[slot] > most for slot, most in self.most.items()):
+            return True
+        taken = {t for t, _ in placed}
+        for k, need in enumerate(self.needs):
+            left = sum(adds for t, adds in need.adds.items() if t not in taken)
+            if line.short[k] > left:
+                return True
+        return False
+

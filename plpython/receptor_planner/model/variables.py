@@ -30,23 +30,9 @@ class Variables:
         """The variables of every line for ``post`` in ``term``."""
         return self._by_post_term.get((post, term), [])
 
-    def weeks_in(self, line: int, selects) -> cp_model.LinearExpr:
-        """Weeks line ``line`` spends in posts for which ``selects(post)`` holds."""
-        cells = self._cells(selects, None)
-        return cp_model.LinearExpr.weighted_sum([self.x[line, t, p] for t, p in cells],
-                                                [self.instance.term_weeks[t - 1] for t, _ in cells])
-
-    def terms_in(self, line: int, selects, terms=None) -> cp_model.LinearExpr:
-        """Terms line ``line`` spends in posts for which ``selects(post)`` holds."""
-        return cp_model.LinearExpr.sum([self.x[line, t, p] for t, p in self._cells(selects, terms)])
-
-    def _cells(self, selects, terms) -> list[tuple[int, int]]:
-        """(term, post) with a variable and ``selects(post)``: the same for every line, so found once."""
-        key = (selects, tuple(terms or self.terms))
-        if key not in self._cell_cache:  # keyed by the function object itself, which the cache keeps alive
-            self._cell_cache[key] = [(t, p) for t in key[1] for p in self._offered[t]
-                                     if selects(self.posts[p])]
-        return self._cell_cache[key]
+    def cells(self, selects) -> list[tuple[int, int]]:
+        """(term, post) with a variable and ``selects(post)``: the same for every line."""
+        return [(t, p) for t in self.terms for p in self._offered[t] if selects(self.posts[p])]
 
     @property
     def posts(self) -> tuple[Position, ...]:
@@ -64,7 +50,6 @@ class Variables:
         self._by_line_term: dict = {}
         self._by_post_term: dict = {}
         self._offered: dict[int, list[int]] = {t: [] for t in self.terms}
-        self._cell_cache: dict = {}
         for (l, t, p), var in self.x.items():
             self._by_line_term.setdefault((l, t), []).append((p, var))
             self._by_post_term.setdefault((p, t), []).append(var)
