@@ -5,8 +5,12 @@
 #   install.sh system [PACKAGE...]              the server's Debian packages, and any others named
 #   install.sh packages PACKAGE...              only the Debian packages named
 #   install.sh venv VENV PYPROJECT [EXTRA...]   a venv of Debian's python3.11 with pyproject's dependencies
-#                                               and its optional-dependency groups EXTRA (make: test), at
+#                                               and its optional-dependency groups EXTRA (make: test build;
+#                                               "build" is what pyproject's [build-system] requires), at
 #                                               the versions of requirements.lock beside pyproject
+#   install.sh project VENV DIR                 the project in DIR itself into VENV, editable (its `planner`
+#                                               command runs DIR's code), built without isolation by the
+#                                               venv's build system (the group "build", installed first)
 #   install.sh lock PYPROJECT                   write that requirements.lock: every package pyproject's
 #                                               dependencies and all its groups bring, as pip resolves today
 set -eu
@@ -34,14 +38,16 @@ install_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 }
 
-# pyproject's dependencies and the named optional groups ("all": every group), one per line.
+# pyproject's dependencies and the named optional groups ("all": every group), one per line. The group
+# "build" is what its [build-system] requires: the project is built in the venv, without isolation.
 requirements_of() {
     pyproject=$1
     shift
     /usr/bin/python3.11 - "$pyproject" "$@" <<'EOF'
 import sys, tomllib
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-extras = project.get("optional-dependencies", {})
+document = tomllib.load(open(sys.argv[1], "rb"))
+project = document["project"]
+extras = {**project.get("optional-dependencies", {}), "build": document["build-system"]["requires"]}
 groups = list(extras) if sys.argv[2:] == ["all"] else sys.argv[2:]
 for group in groups:
     if group not in extras:
@@ -56,12 +62,22 @@ install_venv() {
     lock=$(dirname "$pyproject")/requirements.lock
     [ -x "$venv/bin/python" ] || as_root /usr/bin/python3.11 -m venv "$venv"
     requirements=$(mktemp)
-    # Dependencies only: the package itself is staged for the server (receptor_planner_tools.cluster)
-    # or copied into the image, never installed into the venv.
+    # Dependencies only: the core is staged for the server (receptor_planner_tools.cluster) or copied
+    # into the image; make installs the project itself apart (install_project), the image never does.
     requirements_of "$pyproject" "$@" > "$requirements"
     # The lock as constraints: pyproject says which packages, the lock at which versions.
     as_root "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" -c "$lock"
     rm -f "$requirements"
+}
+
+# The project's dependencies and build system first (nothing to do after `venv ... build`), then the
+# project, built by the venv's own build system (--no-build-isolation: nothing fetched, the lock's
+# versions). The server never imports this install: plpython reads no .pth file, and it imports the core
+# from its staged copy.
+install_project() {
+    venv=$1 dir=$2
+    install_venv "$venv" "$dir/pyproject.toml" build
+    as_root "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$dir"
 }
 
 write_lock() {
@@ -74,7 +90,8 @@ write_lock() {
     {
         echo "# Written by \`make lock\` (docker/install.sh lock) from pyproject.toml: every package of the venv"
         echo "# at the version tested. make and Dockerfile.postgres install with it as pip constraints."
-        "$scratch/venv/bin/pip" freeze --disable-pip-version-check
+        # --all: setuptools and wheel too (the group "build"); pip is the venv's own
+        "$scratch/venv/bin/pip" freeze --disable-pip-version-check --all --exclude pip
     } > "$lock"
     rm -rf "$scratch"
     echo "wrote $lock"
@@ -87,9 +104,11 @@ case "$command" in
     packages) install_packages "$@" ;;
     venv)     [ $# -ge 2 ] || { echo "usage: $0 venv VENV PYPROJECT [EXTRA...]" >&2; exit 2; }
               install_venv "$@" ;;
+    project)  [ $# -eq 2 ] || { echo "usage: $0 project VENV DIR" >&2; exit 2; }
+              install_project "$@" ;;
     lock)     [ $# -eq 1 ] || { echo "usage: $0 lock PYPROJECT" >&2; exit 2; }
               write_lock "$1" ;;
     *)        echo "usage: $0 system [PACKAGE...] | packages PACKAGE... | venv VENV PYPROJECT [EXTRA...]" \
-                   "| lock PYPROJECT" >&2
+                   "| project VENV DIR | lock PYPROJECT" >&2
               exit 2 ;;
 esac

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 from receptor_planner.instance import InvalidDocument, load_json, parse_instance, parse_request
+from .paths import data_path
 from .watch import WATCH_TIMED_OUT, summary, watch
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO_INSTANCE = REPO / "examples" / "metro-pgy1.json"
+DEMO_INSTANCE = data_path("examples", "metro-pgy1.json")
 
 
 def main(argv: list[str] | None = None) -> int:

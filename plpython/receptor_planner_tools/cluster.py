@@ -25,16 +25,17 @@ import time
 from pathlib import Path
 
 import receptor_planner
+from .paths import CHECKOUT, data_path
 
 PG_BIN = Path(os.environ.get("PLANNER_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 DATABASE = "planner"
 DEFAULT_VENV_PURELIB = Path("/opt/receptor-planner/venv/lib/python3.11/site-packages")
 PACKAGE_DIR = Path(receptor_planner.__file__).resolve().parent  # the core, all the server imports
-REPO_DIR = Path(__file__).resolve().parents[2]
-SQL_DIR = REPO_DIR / "sql"
+REPO_DIR = CHECKOUT  # None when the tools are an installed package
+SQL_DIR = data_path("sql")
 # Roles, the auth schema and auth.uid() as Supabase has them, for a plain PostgreSQL.
-SUPABASE_COMPAT = REPO_DIR / "supabase" / "compat.sql"
+SUPABASE_COMPAT = data_path("supabase", "compat.sql")
 
 
 class ClusterError(RuntimeError):
@@ -238,16 +239,22 @@ def _free_port() -> int:
 def default_root() -> Path:
     """Where the local cluster lives.
 
-    ``$PLANNER_HOME`` if set; else ``<repo>/.planner`` when the server user can
-    traverse to the repo; else ``/var/lib/receptor-planner/<sha1 of the repo
-    path, 12 hex digits>`` (a checkout under a 0700 home such as /root).
+    ``$PLANNER_HOME`` if set; else, run from a checkout, ``<checkout>/.planner`` when the server
+    user can traverse to it. Otherwise a folder named by the sha1 of the checkout's path (one
+    under a 0700 home such as /root) or of the installed package's (12 hex digits): as root
+    ``/var/lib/receptor-planner/<id>``, which the server user ``postgres`` can reach; as anyone
+    else, whose server runs as themselves, ``$XDG_STATE_HOME/receptor-planner/<id>``
+    (``~/.local/state`` by default).
     """
     if os.environ.get("PLANNER_HOME"):
         return Path(os.environ["PLANNER_HOME"]).resolve()
-    if server_can_read(REPO_DIR):
+    if REPO_DIR is not None and server_can_read(REPO_DIR):
         return REPO_DIR / ".planner"
-    digest = hashlib.sha1(str(REPO_DIR).encode()).hexdigest()[:12]
-    return Path("/var/lib/receptor-planner") / digest
+    digest = hashlib.sha1(str(REPO_DIR or Path(__file__).resolve().parent).encode()).hexdigest()[:12]
+    if _is_root():
+        return Path("/var/lib/receptor-planner") / digest
+    state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(state) / "receptor-planner" / digest
 
 
 class LocalCluster:
@@ -267,7 +274,7 @@ class LocalCluster:
 
     @classmethod
     def default(cls) -> "LocalCluster":
-        """The cluster at default_root(): $PLANNER_HOME, <repo>/.planner or /var/lib/receptor-planner/<sha1>."""
+        """The cluster at default_root(): $PLANNER_HOME, <checkout>/.planner or a folder of its own."""
         return cls(default_root())
 
     # -- facts
