@@ -81,6 +81,17 @@ def test_check_exits_1_and_names_the_violation(files):
                      checked.stdout, re.M), checked.stdout
 
 
+def test_check_names_a_metric_the_lines_contradict(files):
+    instance, solution = files
+    planner("solve", str(instance), "--constraints", "VIC_PGY1", "-o", str(solution))
+    document = json.loads(solution.read_text())
+    document["metrics"]["duplicate_lines"] += 1
+    solution.write_text(json.dumps(document))
+    checked = planner("check", str(solution), "--instance", str(instance))
+    assert checked.returncode == 1
+    assert re.search(r"^METRICS: .*duplicate_lines", checked.stdout, re.M), checked.stdout
+
+
 def test_lines_default_to_what_the_posts_hold_and_partial_reports_the_bound(files):
     instance, solution = files
     doc = json.loads(instance.read_text())

@@ -393,6 +393,11 @@ def check_metrics(instance: dict, solution: dict) -> list[Violation]:
     return found
 
 
+def check_all(instance: dict, solution: dict) -> list[Violation]:
+    """Every rule the solution breaks and every metric it misreports: the gate before any write."""
+    return check(instance, solution) + check_metrics(instance, solution)
+
+
 def _unfilled_total(inst: _Instance, posts: list[tuple]) -> int:
     held = Counter((key, t) for line in posts for t, key in enumerate(line, start=1))
     return sum(max(0, need - held[(key, t)]) for key, pos in inst.positions.items()

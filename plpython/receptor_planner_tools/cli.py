@@ -120,9 +120,9 @@ def _solve(args) -> int:
 
 
 def _check(args) -> int:
-    from receptor_planner.checker import check
+    from receptor_planner.checker import check_all
 
-    violations = check(_load_json(args.instance), _load_json(args.solution))
+    violations = check_all(_load_json(args.instance), _load_json(args.solution))
     for v in violations:
         print(v)
     lines = len(_load_json(args.solution).get("lines") or [])
