@@ -1,8 +1,10 @@
 """The one adapter between the planner core and PL/Python.
 
 Functions that touch the database take ``plpy`` as their first argument; the
-SQL wrappers in sql/*.sql only load the package and call in here. The
-``*_error`` helpers turn SQL values into documents for the core validators
+SQL wrappers in sql/*.sql only load the package and call in here. What a
+solve writes about its run (the fenced status, the log, the lines) is SQL of
+its own, small named functions of sql/52_run_state.sql called here by name.
+The ``*_error`` helpers turn SQL values into documents for the core validators
 (instance.py, rules.py) and return their message, or None: the schema's
 triggers raise it, so SQL never re-implements validation.
 """
@@ -255,9 +257,9 @@ def gate(instance_doc: dict, solution_doc: dict) -> list:
     The solver is never its own judge: the checker shares no code with the model, so a fault in
     either shows here as a disagreement before any line reaches the tables.
     """
-    from .checker import check, check_metrics
+    from .checker import check_all
 
-    return check(instance_doc, solution_doc) + check_metrics(instance_doc, solution_doc)
+    return check_all(instance_doc, solution_doc)
 
 
 def violation_rows(violations) -> list[dict]:
@@ -343,9 +345,7 @@ def solve_run(plpy, run_id) -> dict:
     timings["import"] = round(time.monotonic() - started, 3)
 
     def cancelled() -> bool:
-        rows = _execute(plpy, "select status from public.allocation_planner_runs where id = $1",
-                        ["uuid"], [run_id])
-        return not rows.nrows() or rows[0]["status"] == "CANCELLED"
+        return _one(plpy, "select planner._run_cancelled($1)", ["uuid"], [run_id])
 
     try:
         result = solve_polled(instance, request, poll=cancelled, nice=settings["solve_nice"])
@@ -383,12 +383,10 @@ def solve_run(plpy, run_id) -> dict:
     try:
         with plpy.subtransaction():
             # lock the row, fenced, before writing; then one update, so Realtime sees one COMPLETED
-            if not _execute(plpy, "select 1 from public.allocation_planner_runs "
-                                  "where id = $1 and status = $2 and attempt = $3 for update",
-                            ["uuid", "text", "int"], [run["id"], run["status"], run["attempt"]]).nrows():
+            if not _one(plpy, "select planner._lock_if_still_ours($1, $2, $3)",
+                        ["uuid", "text", "int"], [run["id"], run["status"], run["attempt"]]):
                 raise _Fenced()
-            _replace_lines(plpy, run["allocation_run"], run["org_id"], document["lines"],
-                           written_by=run["id"], replaced_by=run["id"])
+            _replace_lines(plpy, run["allocation_run"], document["lines"], written_by=run["id"], replaced_by=run["id"])
             timings["write"] = round(time.monotonic() - write_started, 3)
             outcome = _finish(plpy, run, "COMPLETED", metadata)
             if outcome is None:  # cannot happen while the row is locked; never write unfenced lines
@@ -406,23 +404,24 @@ def solve_run(plpy, run_id) -> dict:
 
 def _finish(plpy, run, status: str, metadata: dict, error: str | None = None,
             traceback_text: str | None = None) -> dict | None:
-    """Set the final status, fenced on the state and attempt the solve started from;
-    None when the fence holds (the run was cancelled or rescued meanwhile)."""
-    rows = _execute(plpy, "update public.allocation_planner_runs "
-                          # clock_timestamp: in a worker loop this transaction began before the solve
-                          "set status = $2, result_metadata = $3, error = $4, finished_at = clock_timestamp(), "
-                          "    started_at = coalesce(started_at, transaction_timestamp()) "
-                          "where id = $1 and status = $5 and attempt = $6 returning id",
-                    ["uuid", "text", "jsonb", "text", "text", "int"],
-                    [run["id"], status, json.dumps(metadata), error, run["status"], run["attempt"]])
-    if not rows.nrows():
+    """Set the final status and log "finished" (planner._finish_run), fenced on the state and attempt
+    the solve started from; None when the fence holds (the run was cancelled or rescued meanwhile)."""
+    if not _finish_run(plpy, run, status, metadata, error,
+                       {"metrics": metadata.get("metrics"), "timings": metadata.get("timings"),
+                        "traceback": traceback_text}):
         return None
-    level = "info" if status == "COMPLETED" else "warning" if status == "INFEASIBLE" else "error"
-    log(plpy, run, "finished", f"{status}" + (f": {error}" if error else ""),
-        {"metrics": metadata.get("metrics"), "timings": metadata.get("timings"),
-         "traceback": traceback_text}, level)
     return {"run_id": str(run["id"]), "status": status, "written": status == "COMPLETED", "error": error,
             "explanation": metadata.get("explanation")}
+
+
+def _finish_run(plpy, run, status: str, metadata: dict | None, error: str | None, log_data: dict | None) -> bool:
+    """planner._finish_run: whether the run still had the status and attempt the solve started from,
+    and so took the outcome (metadata None keeps the run's own)."""
+    return _one(plpy, "select planner._finish_run($1, $2, $3, $4, $5, $6, $7)",
+                ["uuid", "text", "int", "text", "jsonb", "text", "jsonb"],
+                [run["id"], run["status"], run["attempt"], status,
+                 json.dumps(metadata) if metadata is not None else None, error,
+                 json.dumps(log_data) if log_data is not None else None])
 
 
 def _fenced_outcome(plpy, run_id) -> dict:
@@ -430,37 +429,16 @@ def _fenced_outcome(plpy, run_id) -> dict:
     return {"run_id": str(run_id), "status": status, "written": False}
 
 
-def _replace_lines(plpy, allocation_run, org_id, lines: list, written_by, replaced_by) -> None:
-    """Snapshot the allocation run's current lines into history, then replace them with ``lines``."""
-    _execute(plpy, "insert into public.job_lines_history (allocation_run_id, planner_run_id, written_by, snapshot) "
-                   "select $1, $2, (select planner_run_id from public.job_lines where allocation_run_id = $1 "
-                   "                 limit 1), planner.export_solution($1) "
-                   "where exists (select 1 from public.job_lines where allocation_run_id = $1)",
-             ["uuid", "uuid"], [allocation_run, replaced_by])
-    _execute(plpy, "delete from public.job_lines where allocation_run_id = $1", ["uuid"], [allocation_run])
-    _execute(plpy, """
-        with doc as (select line.value, line.n
-                       from jsonb_array_elements($3::jsonb) with ordinality as line(value, n)),
-        new_lines as (
-          insert into public.job_lines (allocation_run_id, planner_run_id, line_no, name)
-          select $1, $2, doc.n, doc.value ->> 'name' from doc
-          returning id, line_no)
-        insert into public.rotations (job_line_id, kind, position_id, term, start_week, end_week,
-                                      start_date, end_date)
-        select nl.id, r ->> 'kind', pos.id, (r ->> 'term')::int, (r ->> 'start_week')::int,
-               (r ->> 'end_week')::int, (r ->> 'start_date')::date, (r ->> 'end_date')::date
-          from new_lines nl
-          join doc on doc.n = nl.line_no
-          cross join jsonb_array_elements(doc.value -> 'rotations') r
-          left join public.positions pos on pos.org_id = $4 and pos.key = r ->> 'position'
-        """, ["uuid", "uuid", "text", "uuid"], [allocation_run, written_by, json.dumps(lines), org_id])
+def _replace_lines(plpy, allocation_run, lines: list, written_by, replaced_by) -> None:
+    """Snapshot the allocation run's current lines into history, then replace them with ``lines``
+    (planner._replace_lines: one statement, so a failure leaves the old lines whole)."""
+    _execute(plpy, "select planner._replace_lines($1, $2, $3, $4)", ["uuid", "jsonb", "uuid", "uuid"],
+             [allocation_run, json.dumps(lines), written_by, replaced_by])
 
 
 def restore_job_lines(plpy, history_id) -> dict:
     """Bring back a snapshot's lines, snapshotting the current ones first."""
-    row = _row(plpy, "select h.*, a.org_id as run_org from public.job_lines_history h "
-                     "join public.allocation_runs a on a.id = h.allocation_run_id where h.id = $1",
-               ["uuid"], [history_id])
+    row = _row(plpy, "select h.* from public.job_lines_history h where h.id = $1", ["uuid"], [history_id])
     if row is None:
         return {"error": f"history_id: no job_lines_history row with id {history_id}"}
     active = _one(plpy, "select id from public.allocation_planner_runs where allocation_run = $1 "
@@ -469,15 +447,13 @@ def restore_job_lines(plpy, history_id) -> dict:
         return {"error": f"history_id: allocation run {row['allocation_run_id']} has an active planner run "
                          f"{active}; cancel it or let it finish before restoring"}
     snapshot = _json(row["snapshot"])
-    _replace_lines(plpy, row["allocation_run_id"], row["run_org"], snapshot["lines"], row["written_by"], None)
+    _replace_lines(plpy, row["allocation_run_id"], snapshot["lines"], row["written_by"], None)
     return {"restored_lines": len(snapshot["lines"]), "allocation_run": row["allocation_run_id"]}
 
 
 def log(plpy, run, event: str, message: str, data: dict | None = None, level: str = "info") -> None:
-    # clock_timestamp, not the default now(): a worker's transaction may have begun long before this event
-    _execute(plpy, "insert into public.planner_execution_logs (planner_run_id, level, event, message, data, "
-                   "created_at) values ($1, $2, $3, $4, $5, clock_timestamp())",
-             ["uuid", "text", "text", "text", "jsonb"],
+    """One row of planner_execution_logs (planner._log_event), stamped with the time of the event."""
+    _execute(plpy, "select planner._log_event($1, $2, $3, $4, $5)", ["uuid", "text", "text", "text", "jsonb"],
              [run["id"], level, event, message, json.dumps(data) if data is not None else None])
 
 
@@ -536,11 +512,7 @@ def _solve_claimed(plpy, run) -> None:
         # pg_cancel_backend or statement_timeout: nothing of the solve is written; say why, then re-raise
         plpy.rollback()
         message = str(e).splitlines()[0] if str(e) else "canceling statement"
-        rows = _execute(plpy, "update public.allocation_planner_runs set status = 'FAILED', "
-                              "finished_at = clock_timestamp(), error = $2 "
-                              "where id = $1 and status = 'GENERATING' and attempt = $3 returning id",
-                        ["uuid", "text", "int"], [run["id"], f"the solve was stopped: {message}", run["attempt"]])
-        if rows.nrows():
-            log(plpy, run, "finished", f"FAILED: the solve was stopped: {message}", level="error")
+        # fenced on the claim (GENERATING, this attempt); logs "FAILED: the solve was stopped: ..."
+        _finish_run(plpy, run, "FAILED", None, f"the solve was stopped: {message}", None)
         plpy.commit()
         raise

@@ -72,6 +72,8 @@ revoke all on all tables in schema planner from public, anon, authenticated, ser
 -- function to PUBLIC; the untrusted plpython3u functions must not be.
 revoke execute on all routines in schema planner from public, anon, authenticated, service_role;
 
+-- No grant for the solver's own writes (52_run_state.sql: the fenced status write, the log, the lines):
+-- solve_run and the worker run as the owner, restore_job_lines as its definer.
 -- The policies' helpers run as the caller.
 grant execute on function planner._my_orgs(text), planner._is_trusted() to authenticated, service_role;
 -- Verbs for users: each checks its caller through RLS.

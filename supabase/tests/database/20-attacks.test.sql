@@ -7,7 +7,7 @@
 -- JWT claims).
 
 begin;
-select plan(35);
+select plan(37);
 
 -- ---------------------------------------------------------------- actors
 
@@ -206,6 +206,17 @@ select throws_ok(
             where id = %L returning id$$)$q$, pg_temp.id('planner_run_pending')),
   '42501', 'new row violates row-level security policy for table "allocation_planner_runs"',
   'a planner may update an active run only to cancel it');
+-- The solver's own writes (sql/52_run_state.sql) are the owner's: no API role may call them.
+select throws_ok(
+  format($q$select pg_temp.as_actor('planner_a', $$select planner._finish_run(%L, 'PENDING', 0, 'COMPLETED', '{}',
+            null, null)$$)$q$, pg_temp.id('planner_run_pending')),
+  '42501', 'permission denied for function _finish_run',
+  'a planner cannot write an outcome through the solver''s fenced status write');
+select throws_ok(
+  format($q$select pg_temp.as_actor('service_role', $$select planner._replace_lines(%L, '[]', null, null)$$)$q$,
+         pg_temp.id('run_a')),
+  '42501', 'permission denied for function _replace_lines',
+  'nor can service_role replace lines but through a solve or a restore');
 
 -- ---------------------------------------------------------------- rows stay in their org
 
