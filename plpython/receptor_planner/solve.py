@@ -2,11 +2,11 @@
 then leave. Every outcome is a ``SolveResult``; nothing here raises for an
 infeasible or timed-out request.
 
-Stages, each warm-started from the one before and keeping its optimum:
-1. lines built (all of them, or as many as possible with allow_partial),
-2. unfilled places on excludable posts,
-3. duplicate lines,
-4. the smallest pairwise distance, then the mean (see "Diversity" below), then affinity.
+First the lines are built (all of them, or as many as possible with
+allow_partial: ``_search_lines``); then the declared ``STAGES`` run in one loop,
+each warm-started from the one before and keeping its optimum: unfilled places
+on excludable posts, duplicate lines, the smallest pairwise distance, the mean,
+affinity.
 
 Every search is stopped by a budget of deterministic time, not by the clock, so
 the same instance, request and seed give the same lines (``cpsat``).
@@ -120,60 +120,7 @@ def solve(instance: Instance, request: Request,
                            error=f"no solution found within max_seconds={request.max_seconds:g}; "
                                  "the request may still be feasible: allow more time")
     lm.model.add(lm.lines_built == built)
-    if stages.value(lm.unfilled) > 0:
-        shortfall = stages.run("unfilled", lm.unfilled, maximize=False)
-        if shortfall is not None:
-            lm.model.add(lm.unfilled <= shortfall)
-    if _duplicates(stages.best, lm.free_lines) > 0:
-        duplicates = lm.add_distinct_lines()
-        if duplicates is not None:
-            found = stages.run("duplicates", duplicates, maximize=False, sort_hint=True)
-            if found is not None:
-                lm.model.add(duplicates <= found)
-    # Diversity: the smallest distance first, then the mean (domain.md). Same-term swaps (a local
-    # search) raise the smallest and keep the mean. If they stop short of the bound on a small
-    # service, CP-SAT maximises the smallest with an indicator per pair of lines and term, which
-    # then holds it while the mean is optimised. Otherwise the mean stage runs free and the swaps
-    # follow it; if they cannot win the smallest back, the lines from before the mean stage stay.
-    def raise_smallest() -> None:
-        # patience ends the search (same seed, same lines); the time cap is a safety net
-        diverse, finished = diversify(instance, rules, stages.best, _pinned_cells(instance),
-                                      clock.left(request.max_seconds) * 0.75, request.seed,
-                                      stopped=lambda: bool(should_stop and should_stop()))
-        search.checkpoint()
-        if not finished:
-            search.cut_short("diversity")
-        if diverse is not None:
-            stages.confirm("diversity", diverse)
-
-    upper = metrics.hamming_min_upper_bound(instance, built)
-    if upper is not None:
-        raise_smallest()
-        if _smallest_distance(stages.best) < upper:
-            smallest = lm.add_smallest_distance(upper)
-            if smallest is not None:
-                found = stages.run("smallest_distance", smallest, maximize=True, sort_hint=True)
-                if found is not None:
-                    lm.model.add(smallest >= found)
-    spread = lm.add_spread(built)
-    if spread is not None:
-        before, reached = (stages.best, stages.best_solver), _smallest_distance(stages.best)
-        # a small fixed budget of deterministic time: it rarely proves, and more buys little
-        found = stages.run("mean_distance", spread, maximize=False, sort_hint=True, effort=3.0)
-        if found is not None:
-            raise_smallest()
-            if _smallest_distance(stages.best) < reached:
-                stages.best, stages.best_solver = before
-                stages.statuses["mean_distance"] = "KEPT_SMALLEST"
-            else:
-                lm.model.add(spread <= found)
-    if instance.affinity:
-        spread = _smallest_distance(stages.best)
-        before = (stages.best, stages.best_solver)
-        found = stages.run("affinity", add_affinity(lm.model, lm.v, instance.affinity["weights"]), maximize=True)
-        if found is not None and _smallest_distance(stages.best) < spread:
-            stages.best, stages.best_solver = before  # diversity comes first
-            stages.statuses["affinity"] = "KEPT_DIVERSITY"
+    _improve(_After(instance, rules, request, lm, stages, built, clock, search))
 
     posts = instance.positions
     solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
@@ -195,6 +142,125 @@ def solve(instance: Instance, request: Request,
                        explain.explanation(summary, reasons) if summary else None)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One objective after the lines are built, optimised with the ones before held.
+
+    ``objective`` builds it on the model, or returns None when there is nothing to gain
+    (already at its best, or the service has no such objective). With ``hold`` the optimum
+    found is kept for the stages after. With ``guard`` a stage that lowered the smallest
+    distance is undone: the lines from before it stay and its status is ``guard``, for the
+    smallest distance comes first (domain.md). ``polish`` runs same-term swaps (a local
+    search that raises the smallest distance) before or after the search."""
+
+    name: str
+    objective: Callable[["_After"], object | None]
+    maximize: bool
+    hold: bool = True
+    share: float = 1.0  # of the deterministic work left
+    effort: float | None = None  # a fixed budget of deterministic time instead of a share
+    sort_hint: bool = True  # hint the free lines in sorted order (they are symmetric)
+    applies: Callable[["_After"], bool] = lambda after: True  # checked before any polish
+    polish: str | None = None  # "before" or "after" the search
+    guard: str | None = None
+
+
+@dataclass
+class _After:
+    """What the stages after the lines read: the model and the best lines so far."""
+
+    instance: Instance
+    rules: object
+    request: Request
+    lm: LinesModel
+    stages: "_Stages"
+    built: int
+    clock: "_Clock"
+    search: "_Search"
+
+    @property
+    def smallest_upper(self) -> int | None:
+        return metrics.hamming_min_upper_bound(self.instance, self.built)
+
+
+def _unfilled(after: _After):
+    return after.lm.unfilled if after.stages.value(after.lm.unfilled) > 0 else None
+
+
+def _duplicate_lines(after: _After):
+    return after.lm.add_distinct_lines() if _duplicates(after.stages.best, after.lm.free_lines) > 0 else None
+
+
+def _smallest(after: _After):
+    upper = after.smallest_upper
+    return after.lm.add_smallest_distance(upper) if _smallest_distance(after.stages.best) < upper else None
+
+
+def _mean(after: _After):
+    return after.lm.add_spread(after.built)
+
+
+def _affinity(after: _After):
+    affinity = after.instance.affinity
+    return add_affinity(after.lm.model, after.lm.v, affinity["weights"]) if affinity else None
+
+
+# Diversity: the smallest distance first, then the mean (domain.md). Same-term swaps raise the
+# smallest and keep the mean. If they stop short of the bound on a small service, CP-SAT maximises
+# the smallest with an indicator per pair of lines and term, which then holds it while the mean is
+# optimised. Otherwise the mean stage runs free and the swaps follow it; if they cannot win the
+# smallest back, the lines from before the mean stage stay. The mean stage has a small fixed
+# budget: it rarely proves, and more buys little.
+STAGES = (
+    Stage("unfilled", _unfilled, maximize=False, sort_hint=False),
+    Stage("duplicates", _duplicate_lines, maximize=False),
+    Stage("smallest_distance", _smallest, maximize=True, polish="before",
+          applies=lambda after: after.smallest_upper is not None),
+    Stage("mean_distance", _mean, maximize=False, effort=3.0, polish="after", guard="KEPT_SMALLEST"),
+    Stage("affinity", _affinity, maximize=True, hold=False, sort_hint=False, guard="KEPT_DIVERSITY"),
+)
+
+
+def _improve(after: _After) -> None:
+    """Run the ``STAGES`` in order on the built lines; each keeps what the ones before won."""
+    best = after.stages
+    for stage in STAGES:
+        if not stage.applies(after):
+            continue
+        if stage.polish == "before":
+            _polish(after)
+        objective = stage.objective(after)
+        if objective is None:
+            continue
+        before, reached = (best.best, best.best_solver), _smallest_distance(best.best)
+        found = best.run(stage.name, objective, stage.maximize, sort_hint=stage.sort_hint, share=stage.share,
+                         effort=stage.effort)
+        if found is None:
+            continue
+        if stage.polish == "after":
+            _polish(after)
+        if stage.guard and _smallest_distance(best.best) < reached:
+            best.best, best.best_solver = before
+            best.statuses[stage.name] = stage.guard
+            continue
+        if stage.hold:
+            after.lm.model.add(objective >= found if stage.maximize else objective <= found)
+
+
+def _polish(after: _After) -> None:
+    """Same-term swaps on the best lines; patience ends them (same seed, same lines), the time cap is
+    a safety net. The model confirms what they find."""
+    search, request = after.search, after.request
+    diverse, finished = diversify(after.instance, after.rules, after.stages.best, _pinned_cells(after.instance),
+                                  after.clock.left(request.max_seconds) * 0.75, request.seed,
+                                  stopped=lambda: bool(search.should_stop and search.should_stop()))
+    search.checkpoint()
+    if not finished:
+        search.cut_short("diversity")
+    if diverse is not None:
+        after.stages.confirm("diversity", diverse)
+
+
 def _search_lines(instance: Instance, rules, request: Request, bound: int, highest_pin: int,
                   clock: "_Clock", search: "_Search"):
     """Stage 1: the most lines. Returns (model, stages, lines built or None, proven upper bound).
@@ -212,8 +278,8 @@ def _search_lines(instance: Instance, rules, request: Request, bound: int, highe
         lm = build_model(instance, rules, bound, allow_partial=False, checkpoint=search.checkpoint)
         clock.mark("build")
         search.checkpoint()
-        stages = _Stages(lm, request, clock, search, statuses, share=0.5)
-        if stages.accept(start) or stages.run("lines_all", None, maximize=True) is not None:
+        stages = _Stages(lm, request, clock, search, statuses)
+        if stages.accept(start) or stages.run("lines_all", None, maximize=True, share=0.5) is not None:
             return lm, stages, bound, bound
         if stages.last_status == cp_model.INFEASIBLE:
             bound -= 1
@@ -315,9 +381,8 @@ class _Stages:
     """Runs the lexicographic stages, each warm-started from the best solution so far."""
 
     def __init__(self, lm: LinesModel, request: Request, clock: _Clock, search: "_Search",
-                 statuses: dict[str, str], share: float = 1.0):
+                 statuses: dict[str, str]):
         self.lm, self.request, self.clock, self.search = lm, request, clock, search
-        self.share = share  # of the time left that one stage may use
         self.best: dict[int, list[int | None]] | None = None  # post index per term, per line
         self.start: dict[int, list[int]] | None = None  # a constructed assignment the model refused
         self.best_solver: cp_model.CpSolver | None = None
@@ -353,8 +418,9 @@ class _Stages:
         return accepted
 
     def run(self, name: str, objective, maximize: bool, sort_hint: bool = False,
-            fixed: bool = False, effort: float | None = None) -> int | None:
-        """Optimise ``objective`` (or just find a solution when it is None); return its value."""
+            fixed: bool = False, share: float = 1.0, effort: float | None = None) -> int | None:
+        """Optimise ``objective`` (or just find a solution when it is None) on ``share`` of the
+        deterministic work left, or on ``effort``; return its value."""
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
         if left <= 0:
@@ -369,8 +435,8 @@ class _Stages:
             (model.maximize if maximize else model.minimize)(objective)
         if fixed:
             solver = cpsat.solver(self.request.seed, left, None)
-        else:  # ``effort``: a small fixed budget, whatever the time left
-            work = effort if effort is not None else self.search.work_left * self.share
+        else:
+            work = effort if effort is not None else self.search.work_left * share
             solver = cpsat.solver(self.request.seed, left, work, self.request.num_workers)
         params = solver.parameters
         params.fix_variables_to_their_hinted_value = fixed
@@ -403,40 +469,51 @@ class _Stages:
         return out
 
 
-def solve_polled(instance: Instance, request: Request, poll: Callable[[], bool], nice: int = 0) -> SolveResult:
-    """``solve`` in a thread at CPU priority ``nice``, while this thread calls ``poll``.
+def run_polled(work: Callable[[], object], should_stop: Callable[[], bool] | None, stop: Callable[[], None],
+               name: str, nice: int = 0):
+    """``work()`` in a thread at CPU priority ``nice``, while this thread asks ``should_stop``.
 
-    For a database backend: only its main thread may call back into the
-    server, and only a call back lets it notice a cancel, so the main thread
-    polls (``poll`` returns true to stop, or raises) while all the work (model
-    building in Python, and the CP-SAT threads started from it) runs at the
-    lower priority, leaving ordinary queries theirs.
+    When it says yes, or raises, ``stop()`` asks the work to end; the work's own error is
+    raised, else ``Stopped`` when it was asked to stop, else its value is returned. For a
+    database backend: only its main thread may call back into the server, and only a call
+    back lets it notice a cancel, so the main thread polls while all the work (model building
+    in Python, and the CP-SAT threads started from it) runs at the lower priority, leaving
+    ordinary queries theirs.
     """
-    stop = threading.Event()
     outcome: dict = {}
+    asked = False
 
     def target():
         if nice:
             os.nice(nice)  # this thread and every thread it starts
         try:
-            outcome["result"] = solve(instance, request, should_stop=stop.is_set)
+            outcome["value"] = work()
         except BaseException as e:  # handed to the calling thread
             outcome["error"] = e
 
-    worker = threading.Thread(target=target, name="solve", daemon=True)
+    worker = threading.Thread(target=target, name=name, daemon=True)
     worker.start()
     try:
         while worker.is_alive():
             worker.join(POLL_SECONDS)
-            if worker.is_alive() and poll():
-                stop.set()
+            if worker.is_alive() and not asked and should_stop is not None and should_stop():
+                asked = True
+                stop()
     except BaseException:
-        stop.set()
+        stop()
         worker.join()
         raise
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["result"]
+    if asked:
+        raise Stopped("the solve was asked to stop")
+    return outcome["value"]
+
+
+def solve_polled(instance: Instance, request: Request, poll: Callable[[], bool], nice: int = 0) -> SolveResult:
+    """``solve`` in a thread at priority ``nice`` while this thread calls ``poll`` (``run_polled``)."""
+    asked = threading.Event()
+    return run_polled(lambda: solve(instance, request, should_stop=asked.is_set), poll, asked.set, "solve", nice)
 
 
 @dataclass
@@ -466,23 +543,8 @@ class _Search:
             raise Stopped("the solve was asked to stop")
 
     def run(self, name: str, solver: cp_model.CpSolver, model: cp_model.CpModel, callback) -> int:
-        outcome: dict = {}
-
-        def target():
-            outcome["status"] = solver.solve(model, callback)
-
-        worker = threading.Thread(target=target, name="cp-sat", daemon=True)
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(POLL_SECONDS)
-                if worker.is_alive() and self.should_stop is not None and self.should_stop():
-                    raise Stopped("the solve was asked to stop")
-        except BaseException:
-            solver.stop_search()
-            worker.join()
-            raise
-        status = outcome["status"]
+        """One CP-SAT search, stopped when ``should_stop`` says so (``Stopped``)."""
+        status = run_polled(lambda: solver.solve(model, callback), self.should_stop, solver.stop_search, "cp-sat")
         self.work_left = max(self.work_left - solver.deterministic_time, 0.0)
         if cpsat.stopped_by_clock(solver, status):
             self.cut_short(name)
