@@ -97,3 +97,9 @@ def test_a_reproducibility_row_checks_the_lines_and_fingerprints_them():
     text = bench.reproducibility_report({"rows": [{"size": "rural", "case": "loose", "workers": 1,
                                                    "runs": [first, second]}], "seconds": 20})
     assert "| rural | loose | 1 | COMPLETED |" in text and "**no**" not in text
+
+
+def test_the_idle_memory_baseline_imports_the_solver_in_a_fresh_process():
+    """The memory column's baseline: a new interpreter that imported the core solver, nothing solved."""
+    mib = bench.in_fresh_process(bench.idle_process_mib, timeout=120)
+    assert 20 < mib < 2000

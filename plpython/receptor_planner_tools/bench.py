@@ -391,7 +391,7 @@ def in_fresh_process(target, *args, timeout: float):
 
 def idle_process_mib() -> float:
     """Peak RSS of a fresh process that has imported the package and OR-Tools' CP-SAT, and solved nothing."""
-    importlib.import_module(f"{__package__}.solve")
+    importlib.import_module("receptor_planner.solve")
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
