@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import subprocess
@@ -78,6 +79,42 @@ def set_at(path, value):
             target = target[key]
         target[last] = value
     return mutate
+
+
+def line_rotations(keys, leave=(), term_weeks=(13, 13, 13, 13), start="2027-01-04") -> list[dict]:
+    """A line's rotations, written by hand: one post key per term and (start_week, weeks) leave blocks.
+    A post of several terms is its key in each term it covers; leave splits a term's rotation."""
+    first_day = dt.date.fromisoformat(start)
+    on_leave = {w for first, weeks in leave for w in range(first, first + weeks)}
+    term_of = [t for t, weeks in enumerate(term_weeks, start=1) for _ in range(weeks)]
+    rows = []
+    for week in range(1, sum(term_weeks) + 1):
+        term = term_of[week - 1]
+        kind = "leave" if week in on_leave else "clinical"
+        if rows and rows[-1]["kind"] == kind and rows[-1]["term"] == term:
+            rows[-1]["end_week"] = week
+        else:
+            rows.append({"kind": kind, "term": term, "start_week": week, "end_week": week})
+            if kind == "clinical":
+                rows[-1]["position"] = keys[term - 1]
+    for row in rows:
+        row["start_date"] = (first_day + dt.timedelta(weeks=row["start_week"] - 1)).isoformat()
+        row["end_date"] = (first_day + dt.timedelta(weeks=row["end_week"], days=-1)).isoformat()
+    return rows
+
+
+def solution_doc(lines, constraints=("UNRESTRICTED",), term_weeks=(13, 13, 13, 13)) -> dict:
+    """A COMPLETED solution document, written by hand, from (post keys per term, leave blocks) per line."""
+    return {
+        "format": "receptor-planner/solution@1",
+        "status": "COMPLETED",
+        "request": {"n_job_lines": len(lines), "constraints": list(constraints), "allow_partial": False,
+                    "max_seconds": 30, "seed": 1},
+        "lines": [{"name": f"Line {n}", "rotations": line_rotations(keys, leave, term_weeks)}
+                  for n, (keys, leave) in enumerate(lines, start=1)],
+        "metrics": {"lines_requested": len(lines), "lines_built": len(lines)},
+        "explanation": None,
+    }
 
 
 def default_lines(doc: dict) -> int:

@@ -55,6 +55,16 @@ def _org(name):
     return set_at(["org"], name)
 
 
+CORE = {"core": ["MED1", "ED1"]}
+
+
+def _fields(**fields):
+    """Set top-level fields of the document."""
+    def mutate(doc):
+        doc.update(fields)
+    return mutate
+
+
 def _pos(field, value, i=0):
     return set_at(["positions", i, field], value)
 
@@ -123,6 +133,36 @@ INSTANCE_CASES = [
     ("capacity nested 33 deep", _pos("capacity", RAW), deep(31), "positions[0].capacity[0]: nests deeper than 32"),
     ("weights nested 40 deep", _weights({"A": {"B": RAW}}), deep(40), "affinity.weights.A.B: nests deeper than 32"),
     ("a document over 16 MB", set_at(["pins"], "x" * 16_100_000), None, "(document): is 161"),
+    # the service's own rules: names that must exist, bounds that must make sense
+    ("span 0", _pos("span", 0), None, "positions[0].span: must be an integer in 1..5, got 0"),
+    ("a span that cannot fit", _pos("span", 2, 2), None,
+     "positions[2].terms: a placement of 2 terms cannot start in term 5 of 5"),
+    ("site 201", _pos("site", "S" * 201), None, "positions[0].site: is 201 characters long; at most 200"),
+    ("a group of an unknown post", _fields(groups={"core": ["MED1", "NOPE"]}), None,
+     "groups.core[1]: unknown position 'NOPE'"),
+    ("an empty group", _fields(groups={"core": []}), None, "groups.core: must be a non-empty list of position keys"),
+    ("a line rule of an unknown group", _fields(line_rules=[{"name": "core", "group": "nope", "min": 1}]), None,
+     "line_rules[0].group: unknown group 'nope'"),
+    ("a line rule without bounds", _fields(groups=CORE, line_rules=[{"name": "core", "group": "core"}]), None,
+     "line_rules[0]: needs min, max or both"),
+    ("a line rule with min over max", _fields(groups=CORE, line_rules=[
+        {"name": "core", "group": "core", "min": 2, "max": 1}]), None, "line_rules[0].min: 2 exceeds max 1"),
+    ("a line rule of more placements than terms", _fields(groups=CORE, line_rules=[
+        {"name": "core", "group": "core", "min": 6}]), None, "line_rules[0].min: must be an integer in 0..5"),
+    ("two rules of one name", _fields(groups=CORE, line_rules=[{"name": "core", "group": "core", "min": 1}] * 2),
+     None, "line_rules[1].name: 'core' names another rule"),
+    ("a link from an unknown post", _fields(links=[{"name": "l", "if": "NOPE", "then": ["MED1"]}]), None,
+     "links[0].if: unknown position 'NOPE'"),
+    ("a link to itself", _fields(links=[{"name": "l", "if": "MED1", "then": ["ED1", "MED1"]}]), None,
+     "links[0].then: lists MED1, the post the link starts from"),
+    ("a home site without sites", _fields(home_site_min_terms=4), None,
+     "positions[0].site: is required when home_site_min_terms is set"),
+    ("a home site of 6 terms in 5", _fields(home_site_min_terms=6), None,
+     "home_site_min_terms: must be null or an integer in 1..5, got 6"),
+    ("blocked week 0", set_at(["leave", "blocked_weeks"], [0]), None,
+     "leave.blocked_weeks[0]: must be a week in 1..52, got 0"),
+    ("leave preferred in an unknown group", set_at(["leave", "preferred_groups"], ["non-core"]), None,
+     "leave.preferred_groups[0]: unknown group 'non-core'"),
 ]
 
 # 32 levels, the most: the document is read and its field refused for what it is, not for its depth.

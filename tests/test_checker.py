@@ -1,6 +1,6 @@
 """The independent checker: a valid hand-built solution, then one broken rule at a time.
 
-No database: instances and solutions are plain dicts built here.
+No database: instances and solutions are plain dicts, built here and by tests/builders.py.
 """
 import ast
 import copy
@@ -15,6 +15,7 @@ if _PLPYTHON not in sys.path:
 
 import pytest  # noqa: E402
 
+from builders import line_rotations, solution_doc  # noqa: E402
 from receptor_planner import checker  # noqa: E402
 from receptor_planner.checker import RULE_CODES, Violation, check, summarize  # noqa: E402
 
@@ -60,37 +61,12 @@ def make_instance(term_weeks=TERM_WEEKS, cohort="PGY1", leave=None, pins=None):
 
 def rotations(keys, leave, term_weeks=TERM_WEEKS):
     """A line's rotations from one post key per term and (start_week, weeks) leave blocks."""
-    start = dt.date.fromisoformat(START)
-    on_leave = {w for first, weeks in leave for w in range(first, first + weeks)}
-    term_of = [t for t, weeks in enumerate(term_weeks, start=1) for _ in range(weeks)]
-    rows = []
-    for week in range(1, sum(term_weeks) + 1):
-        term = term_of[week - 1]
-        kind = "leave" if week in on_leave else "clinical"
-        if rows and rows[-1]["kind"] == kind and rows[-1]["term"] == term:
-            rows[-1]["end_week"] = week
-        else:
-            rows.append({"kind": kind, "term": term, "start_week": week, "end_week": week})
-            if kind == "clinical":
-                rows[-1]["position"] = keys[term - 1]
-    for row in rows:
-        row["start_date"] = (start + dt.timedelta(weeks=row["start_week"] - 1)).isoformat()
-        row["end_date"] = (start + dt.timedelta(weeks=row["end_week"], days=-1)).isoformat()
-    return rows
+    return line_rotations(keys, leave, term_weeks, START)
 
 
 def make_solution(lines, constraints=("VIC_PGY1",), term_weeks=TERM_WEEKS):
     """A solution document from (keys, leave blocks) per line."""
-    return {
-        "format": "receptor-planner/solution@1",
-        "status": "COMPLETED",
-        "request": {"n_job_lines": len(lines), "constraints": list(constraints), "allow_partial": False,
-                    "max_seconds": 30, "seed": 1},
-        "lines": [{"name": f"Line {n}", "rotations": rotations(keys, leave, term_weeks)}
-                  for n, (keys, leave) in enumerate(lines, start=1)],
-        "metrics": {"lines_requested": len(lines), "lines_built": len(lines)},
-        "explanation": None,
-    }
+    return solution_doc(lines, constraints, term_weeks)
 
 
 # Three lines that pass VIC_PGY1: every line covers A-D, at most 22 weeks of Medicine,

@@ -47,7 +47,8 @@ POSTS = {
 
 
 def document(term_weeks=YEAR, capacity=2, leave=None, only=None, pins=(), **changes) -> dict:
-    """An instance of the posts above (every term, ``capacity`` places, no min_fill), no leave by default."""
+    """An instance of the posts above (every term, ``capacity`` places, no min_fill), no leave by default.
+    ``changes``: per post key, fields to change; other names are the service's rules (groups, links...)."""
     positions = []
     for key, (specialty, subspecialty, categories, flags) in POSTS.items():
         if only is None or key in only:
@@ -57,7 +58,8 @@ def document(term_weeks=YEAR, capacity=2, leave=None, only=None, pins=(), **chan
             positions.append(position)
     return {"format": "receptor-planner/instance@1", "org": {"name": "Rulebook Health"}, "cohort": "PGY1",
             "start_date": "2027-01-04", "term_weeks": list(term_weeks), "leave": leave or {"weeks": 0},
-            "positions": positions, "pins": list(pins)}
+            "positions": positions, "pins": list(pins),
+            **{name: value for name, value in changes.items() if name not in POSTS}}
 
 
 def solution(doc: dict, constraints: list[str], lines: list[list[str]], leave: list[set[int]] | None = None) -> dict:
@@ -113,12 +115,24 @@ LINE_CASES = {
     "MAX_1_SERVICE": (["UNRESTRICTED", "MAX_1_SERVICE"], YEAR, {},
                       ["RELIEF", "GMED", "CARD", "GSURG", "PSYCH"], ["RELIEF", "GMED", "RELIEF2", "GSURG", "PSYCH"]),
     "NO_NIGHTS": (["UNRESTRICTED", "NO_NIGHTS"], YEAR, {}, KEEPS_AMC_PGY1, ["ED", "GMED", "NIGHTS", "GSURG", "PSYCH"]),
+    # the service's own rule: one placement of its emergency posts
+    "LINE_RULE": (["UNRESTRICTED"], YEAR, {"groups": {"core-ed": ["ED", "NIGHTS"]}, "line_rules": [
+                      {"name": "core emergency", "group": "core-ed", "min": 1, "max": 1}]},
+                  KEEPS_AMC_PGY1, ["PAEDS", "GMED", "CARD", "GSURG", "PSYCH"]),
+    # General Medicine twice (20 weeks, within the specialty cap); Cardiology is a unit of its own
+    "DISTINCT_SPECIALTIES": (["AMC_PGY1", "DISTINCT_SPECIALTIES"], YEAR, {},
+                             KEEPS_AMC_PGY1, ["ED", "GMED", "GMED2", "GSURG", "PSYCH"]),
 }
+SERVICE_RULE_FIELDS = ("groups", "line_rules", "links", "home_site_min_terms")
 
 
-def case(code: str, pins=()) -> tuple[dict, list[str], list[str], list[str]]:
-    """(the instance, the ruleset, a line that keeps every rule, one that breaks only ``code``)."""
+def case(code: str, pins=(), without=False) -> tuple[dict, list[str], list[str], list[str]]:
+    """(the instance, the ruleset, a line that keeps every rule, one that breaks only ``code``);
+    ``without`` the rule: the base ruleset and none of the service's rules."""
     constraints, year, changes, keeps, breaks = LINE_CASES[code]
+    if without:
+        changes = {name: value for name, value in changes.items() if name not in SERVICE_RULE_FIELDS}
+        constraints = ["UNRESTRICTED"]
     doc = document(year, pins=pins, **changes)
     doc["cohort"] = "PGY2" if any(name.endswith("PGY2") for name in constraints) else "PGY1"
     return doc, constraints, keeps, breaks
@@ -145,9 +159,9 @@ def test_a_line_that_breaks_the_rule_is_infeasible_and_flagged(code):
 @pytest.mark.parametrize("code", LINE_CASES)
 def test_without_the_rule_the_breaking_line_is_accepted(code):
     """The rule, not some other part of the model, is what refuses the line."""
-    doc, _, _, breaks = case(code)
-    assert flagged(doc, ["UNRESTRICTED"], [breaks]) == set()
-    assert model_accepts(doc, ["UNRESTRICTED"], [breaks])
+    doc, constraints, _, breaks = case(code, without=True)
+    assert flagged(doc, constraints, [breaks]) == set()
+    assert model_accepts(doc, constraints, [breaks])
 
 
 @pytest.mark.parametrize("code", LINE_CASES)
@@ -323,10 +337,71 @@ def test_the_model_the_checker_and_the_docs_name_the_same_codes():
 
 def test_the_model_tags_each_constraint_with_a_rulebook_code():
     """Built to explain, every rule group of the model carries a code of the rulebook."""
-    doc = document(PAEDS={"min_fill": 1}, pins=[{"line": 1, "term": 1, "position": "ED"}])
+    doc = document(pins=[{"line": 1, "term": 1, "position": "ED"}],
+                   **{**SERVICE_RULES, "PAEDS": {**SITES["PAEDS"], "min_fill": 1}})
     inst = parse_instance(doc)
-    rules = resolve_rules(["NSW_PGY1", "MAX_1_RURAL", "NO_NIGHTS"], "PGY1")
+    rules = resolve_rules(["NSW_PGY1", "MAX_1_RURAL", "NO_NIGHTS", "DISTINCT_SPECIALTIES"], "PGY1")
     lm = build_model(inst, rules, 2, allow_partial=False, explain=True)
     codes = {code for code, _ in lm.guards.literals}
-    assert codes == set(rulebook.LINE_RULES) | {"MIN_FILL", "PIN"}
+    assert codes == set(rulebook.LINE_RULES) | set(rulebook.SERVICE_CODES) | {"MIN_FILL", "PIN"}
     assert codes <= set(rulebook.CODES)
+
+
+# ---------------------------------------------------------------- the service's other rules
+
+SITES = {key: {"site": "Echuca" if key.startswith("RURAL") else "Bendigo"} for key in POSTS}
+SERVICE_RULES = {**SITES, "groups": {"core-ed": ["ED", "NIGHTS"]},
+                 "line_rules": [{"name": "core emergency", "group": "core-ed", "min": 1}],
+                 "links": [{"name": "emergency with psychiatry", "if": "ED", "then": ["PSYCH"]}],
+                 "home_site_min_terms": 4}
+
+
+@pytest.mark.parametrize("code,changes,keeps,breaks", [
+    ("SPAN", {"PAEDS": {"span": 2}},
+     ["PAEDS", "PAEDS", "ED", "GSURG", "PSYCH"], ["PAEDS", "ED", "GMED", "GSURG", "PSYCH"]),
+    ("SPAN", {"PAEDS": {"span": 2, "terms": [1]}},  # may start in term 1 only
+     ["PAEDS", "PAEDS", "ED", "GSURG", "PSYCH"], ["ED", "PAEDS", "PAEDS", "GSURG", "PSYCH"]),
+    ("LINK", {"links": SERVICE_RULES["links"]}, KEEPS_AMC_PGY1, ["ED", "GMED", "CARD", "GSURG", "PAEDS"]),
+    ("HOME_SITE", {**SITES, "home_site_min_terms": 5},
+     KEEPS_AMC_PGY1, ["RURAL1", "GMED", "CARD", "GSURG", "PSYCH"]),
+    ("LINE_RULE", {"groups": {"core-ed": ["ED", "NIGHTS"]},  # at most one of the group
+                   "line_rules": [{"name": "one emergency term", "group": "core-ed", "max": 1}]},
+     KEEPS_AMC_PGY1, ["ED", "GMED", "NIGHTS", "GSURG", "PSYCH"]),
+])
+def test_a_service_rule_in_both_directions(code, changes, keeps, breaks):
+    doc = document(**changes)
+    assert flagged(doc, ["UNRESTRICTED"], [keeps]) == set() and model_accepts(doc, ["UNRESTRICTED"], [keeps])
+    assert flagged(doc, ["UNRESTRICTED"], [breaks]) == {code}
+    assert not model_accepts(doc, ["UNRESTRICTED"], [breaks])
+    if code != "SPAN":  # without the rule the line is accepted (a span post is its own rule)
+        plain = document(**{key: value for key, value in changes.items() if key in POSTS})
+        assert flagged(plain, ["UNRESTRICTED"], [breaks]) == set()
+        assert model_accepts(plain, ["UNRESTRICTED"], [breaks])
+
+
+def test_a_span_placement_counts_once_for_no_repeat_and_min_terms():
+    """Two 6-week terms make one placement of 12 weeks: it counts toward MIN_TERMS, once."""
+    doc = document((10, 10, 6, 6, 20), PAEDS={"span": 2, "terms": [3]})
+    plain = document((10, 10, 6, 6, 20))
+    for d in (doc, plain):
+        d["cohort"] = "PGY2"
+    line = ["ED", "RESEARCH", "PAEDS", "PAEDS", "GMED"]  # three placements of 10 weeks or more
+    assert flagged(doc, ["AMC_PGY2"], [line]) == set() and model_accepts(doc, ["AMC_PGY2"], [line])
+    # without the span the two 6-week terms count for nothing, and repeat the post
+    assert flagged(plain, ["AMC_PGY2"], [line]) == {"NO_REPEAT_POSITION", "MIN_TERMS"}
+    assert not model_accepts(plain, ["AMC_PGY2"], [line])
+
+
+def test_leave_blocked():
+    leave = {"weeks": 5, "patterns": [[5]], "blocked_weeks": [1, 2]}
+    doc = document(leave=leave)
+    options = leave_options(parse_instance(doc))
+    assert options and all(not {1, 2} & o.weeks() for o in options)
+    assert len(options) < len(leave_options(parse_instance(document(leave={"weeks": 5, "patterns": [[5]]}))))
+    assert flagged(doc, ["UNRESTRICTED"], [KEEPS_AMC_PGY1], leave=[{2, 3, 4, 5, 6}]) == {"LEAVE_BLOCKED"}
+    assert flagged(doc, ["UNRESTRICTED"], [KEEPS_AMC_PGY1], leave=[{3, 4, 5, 6, 7}]) == set()
+    # a fixed block may fall in a blocked week: the closure is the service's own
+    fixed = document(leave={"weeks": 5, "patterns": [[3]], "blocked_weeks": [1, 2],
+                            "fixed_blocks": [{"start_week": 1, "weeks": 2}]})
+    weeks = leave_options(parse_instance(fixed))[0].weeks()
+    assert {1, 2} <= weeks and flagged(fixed, ["UNRESTRICTED"], [KEEPS_AMC_PGY1], leave=[weeks]) == set()

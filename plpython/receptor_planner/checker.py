@@ -27,11 +27,14 @@ RULE_CODES = (
     "ONE_POSITION_PER_TERM", "TILING", "NO_REPEAT_POSITION", "AVAILABILITY", "CAPACITY",
     "MIN_FILL", "PIN", "LEAVE_WEEKS", "LEAVE_PATTERN", "LEAVE_GAP", "LEAVE_WITHIN_TERM",
     "LEAVE_MAX_CONCURRENT",
+    "SPAN", "LINE_RULE", "LINK", "HOME_SITE", "LEAVE_BLOCKED",
     "CLINICAL_WEEKS", "MIN_TERMS", "CATEGORIES", "SPECIALTY_CAP", "SUBSPECIALTY_CAP",
     "SERVICE_CAP", "TEAM_MIN", "NON_CLINICAL_MAX", "TERM_COUNT",
-    "MAX_1_RURAL", "MAX_1_SERVICE", "NO_NIGHTS",
+    "MAX_1_RURAL", "MAX_1_SERVICE", "NO_NIGHTS", "DISTINCT_SPECIALTIES",
 )
 STRUCTURAL = RULE_CODES[1:RULE_CODES.index("LEAVE_MAX_CONCURRENT") + 1]
+# The service's own rules: they come with the instance, so every ruleset checks them.
+LOCAL = RULE_CODES[RULE_CODES.index("SPAN"):RULE_CODES.index("LEAVE_BLOCKED") + 1]
 
 # The ruleset table, restated from docs/rules.md. It is deliberately kept apart
 # from the model's table (receptor_planner.rules): a mistake there must not be
@@ -58,7 +61,7 @@ BASE_RULESETS: dict[str, tuple[str | None, dict[str, Any]]] = {
     "WA_PGY1": ("PGY1", _AMC_PGY1),
     "WA_PGY2": ("PGY2", {**_AMC_PGY2, "TERM_COUNT": (3, 5)}),
 }
-MODIFIERS = ("MAX_1_RURAL", "MAX_1_SERVICE", "NO_NIGHTS")
+MODIFIERS = ("MAX_1_RURAL", "MAX_1_SERVICE", "NO_NIGHTS", "DISTINCT_SPECIALTIES")
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,20 @@ class _Position:
     categories: frozenset[str]
     capacity: tuple[int, ...]  # one per term
     min_fill: tuple[int, ...]  # one per term
-    terms: frozenset[int]  # 1-based terms offered
+    terms: frozenset[int]  # 1-based terms a line may hold it in: every term a placement covers
+    starts: frozenset[int]  # terms a placement may start in (the document's ``terms``)
+    span: int  # consecutive terms one placement lasts
+    site: str | None
     service: bool
     nights: bool
     rural: bool
     non_clinical: bool
     excludable: bool
+
+    @property
+    def unit(self) -> str:
+        """What DISTINCT_SPECIALTIES tells apart: the subspecialty when there is one, else the specialty."""
+        return self.subspecialty or self.specialty
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,13 @@ class _Leave:
     within_term: bool
     max_concurrent: int | None
     fixed_blocks: tuple[tuple[int, int], ...]  # (first week, last week), in date order
+    blocked_weeks: frozenset[int]  # no planned block may hold one
+    preferred_groups: tuple[str, ...]  # groups in whose terms planned leave should fall (soft)
+
+    @cached_property
+    def fixed_weeks(self) -> frozenset[int]:
+        """The weeks of the fixed blocks: service-wide closures, not planned leave."""
+        return frozenset(w for first, last in self.fixed_blocks for w in range(first, last + 1))
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,21 @@ class _Pin:
 
 
 @dataclass(frozen=True)
+class _LineRule:
+    name: str
+    group: str
+    min: int | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class _Link:
+    name: str
+    when: str  # the document's ``if``
+    then: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _Instance:
     cohort: str
     start_date: dt.date
@@ -118,6 +151,10 @@ class _Instance:
     positions: dict[str, _Position]
     leave: _Leave
     pins: tuple[_Pin, ...]
+    groups: dict[str, frozenset[str]]  # name -> position keys
+    line_rules: tuple[_LineRule, ...]
+    links: tuple[_Link, ...]
+    home_site_min_terms: int | None
 
     @property
     def period(self) -> int:
@@ -153,6 +190,10 @@ def _read_instance(doc: dict) -> _Instance:
     for item in doc["positions"]:
         key = item["key"].strip()
         subspecialty = _value(item, "subspecialty", "").strip()
+        span = _value(item, "span", 1)
+        # For a post of several terms, ``terms`` lists where a placement may start; by default
+        # every start that leaves room for the whole placement.
+        starts = frozenset(_value(item, "terms", range(1, n_terms - span + 2)))
         positions[key] = _Position(
             key=key,
             specialty=item["specialty"].strip(),
@@ -160,7 +201,10 @@ def _read_instance(doc: dict) -> _Instance:
             categories=frozenset(_value(item, "categories", [])),
             capacity=_per_term(item["capacity"], n_terms),
             min_fill=_per_term(_value(item, "min_fill", 0), n_terms),
-            terms=frozenset(_value(item, "terms", range(1, n_terms + 1))),
+            terms=frozenset(start + k for start in starts for k in range(span)),
+            starts=starts,
+            span=span,
+            site=_value(item, "site", "").strip() or None,
             **{flag: bool(item.get(flag)) for flag in
                ("service", "nights", "rural", "non_clinical", "excludable")},
         )
@@ -171,6 +215,12 @@ def _read_instance(doc: dict) -> _Instance:
         positions=positions,
         leave=_read_leave(_value(doc, "leave", {})),
         pins=_read_pins(_value(doc, "pins", [])),
+        groups={name: frozenset(key.strip() for key in keys) for name, keys in _value(doc, "groups", {}).items()},
+        line_rules=tuple(_LineRule(rule["name"], rule["group"], rule.get("min"), rule.get("max"))
+                         for rule in _value(doc, "line_rules", [])),
+        links=tuple(_Link(link["name"], link["if"].strip(), tuple(key.strip() for key in link["then"]))
+                    for link in _value(doc, "links", [])),
+        home_site_min_terms=doc.get("home_site_min_terms"),
     )
 
 
@@ -187,6 +237,8 @@ def _read_leave(doc: dict) -> _Leave:
         within_term=_value(doc, "within_term", True),
         max_concurrent=doc.get("max_concurrent"),
         fixed_blocks=fixed,
+        blocked_weeks=frozenset(_value(doc, "blocked_weeks", [])),
+        preferred_groups=tuple(_value(doc, "preferred_groups", [])),
     )
 
 
@@ -231,6 +283,50 @@ class _Line:
     def leave_blocks(self) -> tuple[tuple[int, int], ...]:
         """Runs of consecutive leave weeks, as (first, last), in date order."""
         return tuple(_runs(sorted(self.leave_weeks)))
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """One stay of a line in a post: a term, or for a post of several terms its consecutive terms."""
+    position: _Position
+    terms: tuple[int, ...]  # the terms it covers, consecutive
+
+    @property
+    def key(self) -> str:
+        return self.position.key
+
+    @property
+    def start(self) -> int:
+        return self.terms[0]
+
+    def weeks(self, inst: _Instance) -> int:
+        return sum(inst.term_weeks[t - 1] for t in self.terms)
+
+
+def _placements(inst: _Instance, line: _Line) -> list[_Placement]:
+    """A line's placements in term order.
+
+    A term that holds exactly one known post continues the placement of the term before when
+    it is the same post and that placement has not yet lasted the post's span; otherwise it
+    starts a new one. So a span post held longer than its span is two placements, and a post of
+    one term held in two consecutive terms is two placements as before. A term holding no post,
+    several posts or an unknown one ends the placement before it (other rules report the term).
+    """
+    placements: list[_Placement] = []
+    current: list[int] = []
+    current_post: _Position | None = None
+    for t in range(1, inst.n_terms + 1):
+        keys = line.holds.get(t, frozenset())
+        post = inst.positions.get(next(iter(keys))) if len(keys) == 1 else None
+        if post is not None and post == current_post and len(current) < post.span:
+            current.append(t)
+            continue
+        if current_post is not None:
+            placements.append(_Placement(current_post, tuple(current)))
+        current, current_post = ([t], post) if post is not None else ([], None)
+    if current_post is not None:
+        placements.append(_Placement(current_post, tuple(current)))
+    return placements
 
 
 def _is(value: Any, kind: type) -> bool:
@@ -300,7 +396,7 @@ def _resolve_rules(constraints: Any, cohort: str) -> tuple[dict[str, Any], list[
         accreditation = {}  # PGY3+ has no accreditation caps; its modifiers still apply
     elif for_cohort not in (None, cohort):
         problems.append(f"request.constraints names {base}, a {for_cohort} ruleset, for a {cohort} cohort")
-    rules = {code: True for code in STRUCTURAL}
+    rules = {code: True for code in STRUCTURAL + LOCAL}
     rules.update(accreditation)
     rules.update((name, True) for name in constraints if name in MODIFIERS)
     return rules, problems
@@ -331,6 +427,14 @@ class _Context:
     def weeks(self, placed: Iterable[tuple[int, _Position]]) -> int:
         return sum(self.inst.term_weeks[t - 1] for t, _ in placed)
 
+    @cached_property
+    def _placements_of(self) -> dict[int, list[_Placement]]:
+        return {line.number: _placements(self.inst, line) for line in self.lines}
+
+    def placements(self, line: _Line) -> list[_Placement]:
+        """The line's placements in term order: what the count rules count."""
+        return self._placements_of[line.number]
+
 
 # ---------------------------------------------------------------- public API
 
@@ -357,7 +461,10 @@ def check(instance: dict, solution: dict) -> list[Violation]:
 METRICS = "METRICS"
 # The metrics a solve reports about its lines, each recomputed here from the lines alone.
 REPORTED_METRICS = ("lines_built", "unfilled_total", "duplicate_lines", "hamming_min", "hamming_mean")
-_MEAN_DECIMALS = 3  # hamming_mean is reported rounded to this many decimals
+# Reported, and so compared, only when the instance names preferred_groups.
+PREFERENCE_METRICS = ("leave_preferred_share",)
+_ROUNDED = ("hamming_mean", "leave_preferred_share")
+_MEAN_DECIMALS = 3  # the _ROUNDED metrics are reported rounded to this many decimals
 
 
 def check_metrics(instance: dict, solution: dict) -> list[Violation]:
@@ -367,7 +474,10 @@ def check_metrics(instance: dict, solution: dict) -> list[Violation]:
     unfilled_total sums, over every post and term, the places short of min_fill; duplicate_lines
     counts lines whose post sequence another line already has; hamming_min and hamming_mean are
     the smallest and mean number of terms in which two lines hold different posts (null for fewer
-    than two lines; the mean rounded to three decimals).
+    than two lines; the mean rounded to three decimals). When the leave names preferred_groups,
+    leave_preferred_share is the share of planned (not fixed) leave weeks, over all lines, that fall
+    in a term where the line holds a post of one of those groups (null without planned leave;
+    rounded to three decimals).
     """
     if not isinstance(solution, dict) or solution.get("status") != "COMPLETED" \
             or not isinstance(solution.get("lines"), list):
@@ -382,9 +492,11 @@ def check_metrics(instance: dict, solution: dict) -> list[Violation]:
                    for t in range(1, inst.n_terms + 1)) for line in lines]
     actual = {"lines_built": len(solution["lines"]), "unfilled_total": _unfilled_total(inst, posts),
               "duplicate_lines": len(posts) - len(set(posts)),
-              "hamming_min": _smallest_distance(posts), "hamming_mean": _mean_distance(posts)}
+              "hamming_min": _smallest_distance(posts), "hamming_mean": _mean_distance(posts),
+              "leave_preferred_share": _leave_preferred_share(inst, lines)}
+    compared = REPORTED_METRICS + (PREFERENCE_METRICS if inst.leave.preferred_groups else ())
     found = []
-    for name in REPORTED_METRICS:
+    for name in compared:
         if name not in reported:
             found.append(Violation(METRICS, None, f"the solution does not report {name}"))
         elif not _same_metric(name, reported[name], actual[name]):
@@ -396,6 +508,15 @@ def check_metrics(instance: dict, solution: dict) -> list[Violation]:
 def check_all(instance: dict, solution: dict) -> list[Violation]:
     """Every rule the solution breaks and every metric it misreports: the gate before any write."""
     return check(instance, solution) + check_metrics(instance, solution)
+
+
+def _leave_preferred_share(inst: _Instance, lines: list[_Line]) -> Fraction | None:
+    preferred = frozenset().union(*(inst.groups.get(name, frozenset()) for name in inst.leave.preferred_groups))
+    planned = [(line, week) for line in lines for week in sorted(line.leave_weeks - inst.leave.fixed_weeks)]
+    if not preferred or not planned:
+        return None
+    in_preferred = sum(1 for line, week in planned if line.holds.get(inst.term_of(week), frozenset()) & preferred)
+    return Fraction(in_preferred, len(planned))
 
 
 def _unfilled_total(inst: _Instance, posts: list[tuple]) -> int:
@@ -457,7 +578,7 @@ def _same_metric(name: str, reported: Any, actual: Any) -> bool:
         return actual is None and reported is None
     if not isinstance(reported, (int, float)) or isinstance(reported, bool):
         return False
-    if name == "hamming_mean":  # reported rounded: equal when within half its last decimal
+    if name in _ROUNDED:  # reported rounded: equal when within half its last decimal
         # (plus a hair for the float the rounding produced)
         return abs(Fraction(reported) - actual) <= Fraction(1, 2 * 10 ** _MEAN_DECIMALS) + Fraction(1, 10 ** 9)
     return reported == actual
@@ -575,25 +696,29 @@ def _rotation_tiling_problems(inst: _Instance, rot: _Rotation) -> Iterator[str]:
 
 
 def check_no_repeat_position(ctx: _Context) -> Iterator[Violation]:
-    """A position appears in at most one term of a line."""
+    """A position is one placement of a line at most."""
     for line in ctx.lines:
-        terms_of: dict[str, list[int]] = defaultdict(list)
-        for t, keys in sorted(line.holds.items()):
-            for key in keys:
-                terms_of[key].append(t)
-        for key, terms in sorted(terms_of.items()):
-            if len(terms) > 1:
+        placements_of: dict[str, list[_Placement]] = defaultdict(list)
+        for placement in ctx.placements(line):
+            placements_of[placement.key].append(placement)
+        for key, placements in sorted(placements_of.items()):
+            if len(placements) > 1:
                 yield Violation("NO_REPEAT_POSITION", line.number,
-                                f"line {line.number} holds {key} in terms {_list(terms)}", terms[1], key)
+                                f"line {line.number} holds {key} in {_where(placements)}",
+                                placements[1].start, key)
 
 
 def check_availability(ctx: _Context) -> Iterator[Violation]:
-    """A position is used only in the terms it is offered in."""
+    """A position is used only in the terms it is offered in (for a span post, the terms its
+    allowed placements cover)."""
     for line in ctx.lines:
+        # A placement of a span post in a term no allowed placement covers starts or ends where
+        # none may: SPAN reports that fault once, for the whole placement.
+        judged_by_span = {(p.key, t) for p in ctx.placements(line) if p.position.span > 1 for t in p.terms}
         for t, keys in sorted(line.holds.items()):
             for key in sorted(keys):
                 pos = ctx.inst.positions.get(key)
-                if pos is not None and t not in pos.terms:
+                if pos is not None and t not in pos.terms and (key, t) not in judged_by_span:
                     yield Violation("AVAILABILITY", line.number,
                                     f"line {line.number} holds {key} in term {t}, but it is offered "
                                     f"only in terms {_list(sorted(pos.terms))}", t, key)
@@ -691,13 +816,99 @@ def check_leave_max_concurrent(ctx: _Context) -> Iterator[Violation]:
     if cap is None:
         return
     # Fixed blocks are service-wide closures: nobody on them needs relief cover.
-    closed = {w for first, last in ctx.inst.leave.fixed_blocks for w in range(first, last + 1)}
-    on_leave = Counter(w for line in ctx.lines for w in line.leave_weeks - closed)
+    on_leave = Counter(w for line in ctx.lines for w in line.leave_weeks - ctx.inst.leave.fixed_weeks)
     for week, count in sorted(on_leave.items()):
         if count > cap:
             yield Violation("LEAVE_MAX_CONCURRENT", None,
                             f"week {week} has {count} lines on leave outside fixed blocks, max_concurrent {cap}",
                             _term_of(ctx.inst, week))
+
+
+# ---------------------------------------------------------------- the service's own rules
+
+def check_span(ctx: _Context) -> Iterator[Violation]:
+    """A post of several terms is held for exactly its span of consecutive terms, from an allowed start."""
+    for line in ctx.lines:
+        for p in ctx.placements(line):
+            post = p.position
+            if post.span == 1:
+                continue  # a one-term post offered where it is held is AVAILABILITY's business
+            if len(p.terms) != post.span:
+                yield Violation("SPAN", line.number,
+                                f"line {line.number} holds {p.key} in {_where([p])} only; a placement of "
+                                f"{p.key} lasts {post.span} consecutive terms", p.start, p.key)
+            if p.start not in post.starts:
+                yield Violation("SPAN", line.number,
+                                f"line {line.number} holds {p.key} from term {p.start}; a placement of {p.key} "
+                                f"starts only in {_plural(len(post.starts), 'term')} {_list(sorted(post.starts))}",
+                                p.start, p.key)
+
+
+def check_line_rule(ctx: _Context) -> Iterator[Violation]:
+    """Every line holds between min and max placements of each line rule's group."""
+    for rule in ctx.inst.line_rules:
+        members = ctx.inst.groups.get(rule.group, frozenset())
+        for line in ctx.lines:
+            placements = [p for p in ctx.placements(line) if p.key in members]
+            count = len(placements)
+            held = f"{count} {_plural(count, 'placement')} of group {rule.group}"
+            if count:
+                held += " (" + ", ".join(f"{p.key} in {_where([p])}" for p in placements) + ")"
+            if rule.min is not None and count < rule.min:
+                yield Violation("LINE_RULE", line.number,
+                                f"line {line.number} holds {held}; {rule.name} needs at least {rule.min}")
+            if rule.max is not None and count > rule.max:
+                extra = placements[rule.max]
+                yield Violation("LINE_RULE", line.number,
+                                f"line {line.number} holds {held}; {rule.name} allows at most {rule.max}",
+                                extra.start, extra.key)
+
+
+def check_link(ctx: _Context) -> Iterator[Violation]:
+    """A line holding a link's ``if`` post also holds one of its ``then`` posts."""
+    for link in ctx.inst.links:
+        for line in ctx.lines:
+            held: dict[str, _Placement] = {}
+            for p in ctx.placements(line):
+                held.setdefault(p.key, p)
+            start = held.get(link.when)
+            if start is not None and not set(link.then) & set(held):
+                yield Violation("LINK", line.number,
+                                f"line {line.number} holds {link.when} in {_where([start])} but none of "
+                                f"{_list(link.then)}; {link.name} needs one of them", start.start, link.when)
+
+
+def check_home_site(ctx: _Context) -> Iterator[Violation]:
+    """With home_site_min_terms, every line holds posts of one site in at least that many terms."""
+    needed = ctx.inst.home_site_min_terms
+    if needed is None:
+        return
+    for line in ctx.lines:
+        terms_at: dict[str, list[int]] = defaultdict(list)
+        for t, pos in ctx.placed(line):
+            if pos.site is not None:
+                terms_at[pos.site].append(t)
+        # the site holding the most terms; the first by name on a tie, so the message is stable
+        site, terms = max(sorted(terms_at.items()), key=lambda item: len(item[1]), default=(None, []))
+        if len(terms) < needed:
+            most = (f"at most {len(terms)} {_plural(len(terms), 'term')} at one site "
+                    f"({site}: {_plural(len(terms), 'term')} {_list(terms)})") if site else "no term at a site"
+            yield Violation("HOME_SITE", line.number, f"line {line.number} spends {most}; home_site_min_terms "
+                                                      f"needs {needed} terms at one site")
+
+
+def check_leave_blocked(ctx: _Context) -> Iterator[Violation]:
+    """No planned (not fixed) leave week is one of leave.blocked_weeks."""
+    leave = ctx.inst.leave
+    if not leave.blocked_weeks:
+        return
+    for line in ctx.lines:
+        for first, last in _runs(sorted(line.leave_weeks - leave.fixed_weeks)):
+            blocked = sorted(leave.blocked_weeks.intersection(range(first, last + 1)))
+            if blocked:
+                yield Violation("LEAVE_BLOCKED", line.number,
+                                f"line {line.number} plans leave in {_weeks(first, last)}, which holds blocked "
+                                f"{_plural(len(blocked), 'week')} {_list(blocked)}", _term_of(ctx.inst, blocked[0]))
 
 
 # ---------------------------------------------------------------- accreditation rules
@@ -713,21 +924,28 @@ def check_clinical_weeks(ctx: _Context) -> Iterator[Violation]:
 
 
 def check_min_terms(ctx: _Context) -> Iterator[Violation]:
-    """Terms of at least the ruleset's weeks in clinical (not non_clinical) positions >= the minimum."""
+    """Placements of at least the ruleset's weeks in clinical (not non_clinical) posts >= the minimum."""
     minimum, weeks = ctx.rules["MIN_TERMS"]
     for line in ctx.lines:
-        count = sum(1 for t, pos in ctx.placed(line) if ctx.inst.term_weeks[t - 1] >= weeks and not pos.non_clinical)
+        count = len(_counted_placements(ctx, line))
         if count < minimum:
             yield Violation("MIN_TERMS", line.number,
-                            f"line {line.number} has {count} clinical terms of at least "
+                            f"line {line.number} has {count} clinical {_plural(count, 'placement')} of at least "
                             f"{weeks} weeks, fewer than {minimum}")
 
 
+def _counted_placements(ctx: _Context, line: _Line) -> list[_Placement]:
+    """The clinical placements MIN_TERMS counts: of at least its weeks (all of them without MIN_TERMS).
+    A placement's weeks are those of every term it covers, leave included."""
+    weeks = ctx.rules["MIN_TERMS"][1] if "MIN_TERMS" in ctx.rules else 0
+    return [p for p in ctx.placements(line) if not p.position.non_clinical and p.weeks(ctx.inst) >= weeks]
+
+
 def check_categories(ctx: _Context) -> Iterator[Violation]:
-    """Every required category is among the categories of some term's position."""
+    """Every required category is among the categories of some placement's position."""
     required = ctx.rules["CATEGORIES"]
     for line in ctx.lines:
-        covered = set().union(*(pos.categories for _, pos in ctx.placed(line)))
+        covered = set().union(*(p.position.categories for p in ctx.placements(line)))
         missing = sorted(required - covered)
         if missing:
             yield Violation("CATEGORIES", line.number,
@@ -780,14 +998,14 @@ def check_team_min(ctx: _Context) -> Iterator[Violation]:
 
 
 def check_non_clinical_max(ctx: _Context) -> Iterator[Violation]:
-    """Terms in non_clinical positions <= the maximum."""
+    """Placements in non_clinical positions <= the maximum."""
     maximum = ctx.rules["NON_CLINICAL_MAX"]
     for line in ctx.lines:
-        terms = [t for t, pos in ctx.placed(line) if pos.non_clinical]
-        if len(terms) > maximum:
+        placements = [p for p in ctx.placements(line) if p.position.non_clinical]
+        if len(placements) > maximum:
             yield Violation("NON_CLINICAL_MAX", line.number,
-                            f"line {line.number} holds non-clinical posts in {_plural(len(terms), 'term')} {_list(terms)}, "
-                            f"more than {maximum}", terms[maximum])
+                            f"line {line.number} holds non-clinical posts in {_where(placements)}, "
+                            f"more than {maximum}", placements[maximum].start)
 
 
 def check_term_count(ctx: _Context) -> Iterator[Violation]:
@@ -801,32 +1019,47 @@ def check_term_count(ctx: _Context) -> Iterator[Violation]:
 # ---------------------------------------------------------------- modifiers
 
 def check_max_1_rural(ctx: _Context) -> Iterator[Violation]:
-    """At most one term of a line is in a rural position."""
+    """At most one placement of a line is in a rural position."""
     yield from _at_most_one(ctx, "MAX_1_RURAL", "rural", lambda pos: pos.rural)
 
 
 def check_max_1_service(ctx: _Context) -> Iterator[Violation]:
-    """At most one term of a line is in a service position."""
+    """At most one placement of a line is in a service position."""
     yield from _at_most_one(ctx, "MAX_1_SERVICE", "service", lambda pos: pos.service)
 
 
 def _at_most_one(ctx: _Context, code: str, what: str,
                  flagged: Callable[[_Position], bool]) -> Iterator[Violation]:
     for line in ctx.lines:
-        terms = [t for t, pos in ctx.placed(line) if flagged(pos)]
-        if len(terms) > 1:
+        placements = [p for p in ctx.placements(line) if flagged(p.position)]
+        if len(placements) > 1:
             yield Violation(code, line.number,
-                            f"line {line.number} holds {what} posts in terms {_list(terms)}; at most one is allowed",
-                            terms[1])
+                            f"line {line.number} holds {what} posts in {_where(placements)}; "
+                            "at most one placement is allowed", placements[1].start)
 
 
 def check_no_nights(ctx: _Context) -> Iterator[Violation]:
-    """No term of a line is in a nights position."""
+    """No placement of a line is in a nights position."""
     for line in ctx.lines:
-        for t, pos in ctx.placed(line):
-            if pos.nights:
+        for p in ctx.placements(line):
+            if p.position.nights:
                 yield Violation("NO_NIGHTS", line.number,
-                                f"line {line.number} holds the nights post {pos.key} in term {t}", t, pos.key)
+                                f"line {line.number} holds the nights post {p.key} in {_where([p])}", p.start, p.key)
+
+
+def check_distinct_specialties(ctx: _Context) -> Iterator[Violation]:
+    """The placements MIN_TERMS counts are in pairwise different units (subspecialty, else specialty)."""
+    for line in ctx.lines:
+        by_unit: dict[str, list[_Placement]] = defaultdict(list)
+        for p in _counted_placements(ctx, line):
+            by_unit[p.position.unit].append(p)
+        for unit, placements in sorted(by_unit.items()):
+            if len(placements) > 1:
+                held = ", ".join(f"{p.key} in {_where([p])}" for p in placements)
+                yield Violation("DISTINCT_SPECIALTIES", line.number,
+                                f"line {line.number} holds {len(placements)} placements in {unit} ({held}); "
+                                "DISTINCT_SPECIALTIES allows one",
+                                placements[1].start, placements[1].key)
 
 
 _CHECKS: dict[str, Callable[[_Context], Iterator[Violation]]] = {
@@ -842,6 +1075,11 @@ _CHECKS: dict[str, Callable[[_Context], Iterator[Violation]]] = {
     "LEAVE_GAP": check_leave_gap,
     "LEAVE_WITHIN_TERM": check_leave_within_term,
     "LEAVE_MAX_CONCURRENT": check_leave_max_concurrent,
+    "SPAN": check_span,
+    "LINE_RULE": check_line_rule,
+    "LINK": check_link,
+    "HOME_SITE": check_home_site,
+    "LEAVE_BLOCKED": check_leave_blocked,
     "CLINICAL_WEEKS": check_clinical_weeks,
     "MIN_TERMS": check_min_terms,
     "CATEGORIES": check_categories,
@@ -854,6 +1092,7 @@ _CHECKS: dict[str, Callable[[_Context], Iterator[Violation]]] = {
     "MAX_1_RURAL": check_max_1_rural,
     "MAX_1_SERVICE": check_max_1_service,
     "NO_NIGHTS": check_no_nights,
+    "DISTINCT_SPECIALTIES": check_distinct_specialties,
 }
 
 
@@ -878,6 +1117,13 @@ def _runs(weeks: list[int]) -> Iterator[tuple[int, int]]:
 
 def _weeks(first: int, last: int) -> str:
     return f"week {first}" if first == last else f"weeks {first}-{last}"
+
+
+def _where(placements: list[_Placement]) -> str:
+    """The terms of placements, one item each: "term 4", "terms 2, 5", "terms 1-2, 4"."""
+    items = [str(p.start) if len(p.terms) == 1 else f"{p.start}-{p.terms[-1]}" for p in placements]
+    single = len(placements) == 1 and len(placements[0].terms) == 1
+    return f"{'term' if single else 'terms'} {_list(items)}"
 
 
 def _list(items: Iterable[Any]) -> str:

@@ -168,5 +168,13 @@ def _group_reason(instance: Instance, rules: Rules, code: str, detail: str | Non
     if code == "PIN":
         line, term, key = detail.replace("line ", "").replace("term ", "").split()
         return Reason(code, f"line {line} is pinned to {key} in term {term}", posts=[key], terms=[int(term)])
-    rule = next(rule for rule in rulebook.line_rules(rules, instance) if rule.code == code)
+    if code == "LINK":
+        link = next(link for link in instance.links if link.name == detail)
+        return Reason(code, f"{link.name}: a line holding {link.when} also holds one of {', '.join(link.then)}",
+                      posts=[link.when, *link.then])
+    if code == "HOME_SITE":
+        return Reason(code, rulebook.home_site_words(instance))
+    rows = [rule for rule in rulebook.line_rules(rules, instance) if rule.code == code]
+    rule = next((rule for rule in rows if not rule.by_group or detail in rule.required
+                 or detail in rule.binding_groups(instance)), rows[0])
     return Reason(code, rule.explain(detail))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
@@ -63,15 +63,26 @@ class Position:
     categories: tuple[str, ...]
     capacity: tuple[int, ...]  # one per term
     min_fill: tuple[int, ...]  # one per term
-    terms: tuple[int, ...]  # 1-based terms offered
+    terms: tuple[int, ...]  # 1-based terms a line may hold it in (every term a placement covers)
     service: bool = False
     nights: bool = False
     rural: bool = False
     non_clinical: bool = False
     excludable: bool = False
+    site: str | None = None
+    span: int = 1  # consecutive terms one placement lasts
+    starts: tuple[int, ...] = ()  # terms a placement may start in (the document's ``terms``); () = ``terms``
 
     def offered(self, term: int) -> bool:
         return term in self.terms
+
+    @property
+    def start_terms(self) -> tuple[int, ...]:
+        return self.starts or self.terms
+
+    def covers(self, start: int) -> range:
+        """The terms a placement starting in ``start`` holds."""
+        return range(start, start + self.span)
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,27 @@ class Leave:
     max_concurrent: int | None = None
     fixed_blocks: tuple[tuple[int, int], ...] = ()  # (start_week, weeks)
     front_load_target: float | None = None
+    blocked_weeks: tuple[int, ...] = ()  # no planned block may hold one
+    preferred_groups: tuple[str, ...] = ()  # soft: planned leave in terms holding a post of these groups
+
+
+@dataclass(frozen=True)
+class LineRuleSpec:
+    """A service's own line rule: every line holds between ``min`` and ``max`` placements of ``group``."""
+
+    name: str
+    group: str
+    min: int | None
+    max: int | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A line holding post ``when`` also holds one of the posts ``then``."""
+
+    name: str
+    when: str
+    then: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -102,6 +134,10 @@ class Instance:
     positions: tuple[Position, ...]
     pins: tuple[Pin, ...] = ()
     affinity: dict | None = None
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> position keys
+    line_rules: tuple[LineRuleSpec, ...] = ()
+    links: tuple[Link, ...] = ()
+    home_site_min_terms: int | None = None
 
     @property
     def period_weeks(self) -> int:
@@ -110,6 +146,14 @@ class Instance:
     @property
     def n_terms(self) -> int:
         return len(self.term_weeks)
+
+    def preferred_posts(self) -> frozenset[str]:
+        """The keys of the posts of the leave's preferred groups: planned leave should fall in their terms."""
+        return frozenset(key for name in self.leave.preferred_groups for key in self.groups[name])
+
+    def placement_weeks(self, post: Position, start: int) -> int:
+        """The weeks of a placement of ``post`` that starts in term ``start``."""
+        return sum(self.term_weeks[start - 1:start - 1 + post.span])
 
     def term_start_week(self, term: int) -> int:
         return 1 + sum(self.term_weeks[: term - 1])
@@ -346,7 +390,7 @@ def parse_instance(doc: Any) -> Instance:
     if not isinstance(doc, dict):
         raise InvalidDocument("(document)", "must be a JSON object")
     _unknown_keys(doc, {"format", "org", "cohort", "start_date", "period_weeks", "term_weeks",
-                        "leave", "positions", "pins", "affinity"}, "")
+                        "leave", "positions", "pins", "affinity", *LOCAL_RULE_FIELDS}, "")
     if doc.get("format") != INSTANCE_FORMAT:
         raise InvalidDocument("format", f"must be {INSTANCE_FORMAT!r}, got {_show(doc.get('format'))}")
     org = _get(doc, "org", "", dict)
@@ -362,7 +406,14 @@ def parse_instance(doc: Any) -> Instance:
     positions = _parse_positions(_get(doc, "positions", "", list), n_terms)
     pins = _parse_pins(doc.get("pins"), positions, n_terms)
     affinity = parse_affinity(doc.get("affinity"), "affinity")
-    return Instance(org_name.strip(), cohort, start_date, term_weeks, leave, positions, pins, affinity)
+    groups = _parse_groups(doc.get("groups"), positions)
+    for i, name in enumerate(leave.preferred_groups):
+        if name not in groups:
+            raise InvalidDocument(f"leave.preferred_groups[{i}]", f"unknown group {_show(name)}")
+    return Instance(org_name.strip(), cohort, start_date, term_weeks, leave, positions, pins, affinity, groups,
+                    _parse_line_rules(doc.get("line_rules"), groups, n_terms),
+                    _parse_links(doc.get("links"), positions),
+                    _parse_home_site(doc.get("home_site_min_terms"), positions, n_terms))
 
 
 def _parse_start_date(text: str) -> dt.date:
@@ -400,7 +451,7 @@ def parse_leave(doc: Any, term_weeks: tuple[int, ...], path: str = "leave") -> L
     if not isinstance(doc, dict):
         raise InvalidDocument(path, "must be an object")
     _unknown_keys(doc, {"weeks", "patterns", "min_gap_weeks", "within_term", "max_concurrent",
-                        "fixed_blocks", "front_load_target"}, path)
+                        "fixed_blocks", "front_load_target", "blocked_weeks", "preferred_groups"}, path)
     period = sum(term_weeks)
     weeks = _get(doc, "weeks", path, int, 5)
     if not 0 <= weeks < period:
@@ -452,12 +503,27 @@ def parse_leave(doc: Any, term_weeks: tuple[int, ...], path: str = "leave") -> L
     front = _get(doc, "front_load_target", path, float, None, nullable=True)
     if front is not None and not 0 <= front <= 1:  # NaN fails this too
         raise InvalidDocument(f"{path}.front_load_target", f"must be a share between 0 and 1, got {_show(front)}")
+    blocked = _get(doc, "blocked_weeks", path, list, [])
+    for i, week in enumerate(blocked):
+        if not _is(week, int) or not 1 <= week <= period:
+            raise InvalidDocument(f"{path}.blocked_weeks[{i}]", f"must be a week in 1..{period}, got {_show(week)}")
+    if len(set(blocked)) != len(blocked):
+        raise InvalidDocument(f"{path}.blocked_weeks", "lists a week twice")
+    preferred = _get(doc, "preferred_groups", path, list, [])
+    _at_most(preferred, MAX_POSITIONS, f"{path}.preferred_groups", "groups")
+    for i, name in enumerate(preferred):
+        if not _is(name, str):
+            raise InvalidDocument(f"{path}.preferred_groups[{i}]", f"must be a group name, got {_show(name)}")
+        _check_text(name, f"{path}.preferred_groups[{i}]", MAX_KEY_CHARS)
+    if len(set(preferred)) != len(preferred):
+        raise InvalidDocument(f"{path}.preferred_groups", "lists a group twice")
     placements = _placements(patterns, term_weeks, fixed, min_gap, within_term)
     if placements > MAX_LEAVE_PLACEMENTS:
         raise InvalidDocument(f"{path}.patterns", f"allow {_show(placements)} placements of leave in the period; "
                                                   f"at most {MAX_LEAVE_PLACEMENTS}: use fewer, longer blocks, "
                                                   "fewer patterns or a longer min_gap_weeks")
-    return Leave(weeks, tuple(patterns), min_gap, within_term, max_concurrent, tuple(fixed), front)
+    return Leave(weeks, tuple(patterns), min_gap, within_term, max_concurrent, tuple(fixed), front,
+                 tuple(sorted(blocked)), tuple(preferred))
 
 
 def _placements(patterns: list[tuple[int, ...]], term_weeks: tuple[int, ...], fixed: list[tuple[int, int]],
@@ -504,7 +570,7 @@ def _parse_positions(items: list, n_terms: int) -> tuple[Position, ...]:
         if not isinstance(item, dict):
             raise InvalidDocument(path, "must be an object")
         _unknown_keys(item, {"key", "name", "team", "specialty", "subspecialty", "categories",
-                             "capacity", "min_fill", "terms", *FLAGS}, path)
+                             "capacity", "min_fill", "terms", "site", "span", *FLAGS}, path)
         key = _text(item, "key", path, MAX_KEY_CHARS).strip()
         if key in seen:
             raise InvalidDocument(f"{path}.key", f"{key!r} is used by another position")
@@ -517,23 +583,34 @@ def _parse_positions(items: list, n_terms: int) -> tuple[Position, ...]:
         for t, (cap, need) in enumerate(zip(capacity, min_fill)):
             if need > cap:
                 raise InvalidDocument(f"{path}.min_fill[{t}]", f"{need} exceeds the capacity of {cap}")
-        terms = item.get("terms")
-        if terms is None:
-            terms = list(range(1, n_terms + 1))
-        if not isinstance(terms, list) or not terms or \
-                not all(_is(t, int) and 1 <= t <= n_terms for t in terms) or len(set(terms)) != len(terms):
+        span = _get(item, "span", path, int, 1)
+        if not 1 <= span <= n_terms:
+            raise InvalidDocument(f"{path}.span", f"must be an integer in 1..{n_terms}, got {_show(span)}")
+        last_start = n_terms - span + 1
+        starts = item.get("terms")
+        if starts is None:
+            starts = list(range(1, last_start + 1))
+        if not isinstance(starts, list) or not starts or \
+                not all(_is(t, int) and 1 <= t <= n_terms for t in starts) or len(set(starts)) != len(starts):
             raise InvalidDocument(f"{path}.terms", f"must be null or distinct term numbers in 1..{n_terms}")
+        for t in starts:
+            if t > last_start:
+                raise InvalidDocument(f"{path}.terms", f"a placement of {span} terms cannot start in term {t} "
+                                                       f"of {n_terms}")
+        terms = sorted({t + k for t in starts for k in range(span)})
         for t in range(1, n_terms + 1):
             if t not in terms and min_fill[t - 1] > 0:
                 raise InvalidDocument(f"{path}.min_fill[{t - 1}]", f"term {t} is not offered, so it must be 0")
         subspecialty = _text(item, "subspecialty", path, MAX_NAME_CHARS, None, nullable=True)
         team = _text(item, "team", path, MAX_NAME_CHARS, None, nullable=True)
+        site = _text(item, "site", path, MAX_NAME_CHARS, None, nullable=True)
         positions.append(Position(
             key=key, name=_text(item, "name", path, MAX_NAME_CHARS, key), team=team,
             specialty=_text(item, "specialty", path, MAX_NAME_CHARS).strip(),
             subspecialty=subspecialty.strip() if subspecialty else None,
             categories=tuple(sorted(categories)), capacity=capacity, min_fill=min_fill,
-            terms=tuple(sorted(terms)), **flags))
+            terms=tuple(terms), **flags, site=site.strip() if site else None, span=span,
+            starts=tuple(sorted(starts)) if span > 1 else ()))
     return tuple(positions)
 
 
@@ -547,6 +624,115 @@ def _check_categories(categories: list, non_clinical: bool, path: str) -> None:
         raise InvalidDocument(path, "a non-clinical position has no clinical categories")
     if not non_clinical and not 1 <= len(categories) <= 2:
         raise InvalidDocument(path, f"a clinical position has 1 or 2 categories, got {len(categories)}")
+
+
+LOCAL_RULE_FIELDS = ("groups", "line_rules", "links", "home_site_min_terms")
+
+
+def _name(doc: dict, path: str, seen: set[str]) -> str:
+    """A rule's ``name``: non-empty text, used once."""
+    name = _text(doc, "name", path, MAX_NAME_CHARS).strip()
+    if name in seen:
+        raise InvalidDocument(f"{path}.name", f"{name!r} names another rule")
+    seen.add(name)
+    return name
+
+
+def _position_keys(items: Any, path: str, keys: set[str]) -> tuple[str, ...]:
+    """A non-empty list of distinct known position keys."""
+    if not isinstance(items, list) or not items:
+        raise InvalidDocument(path, "must be a non-empty list of position keys")
+    _at_most(items, MAX_POSITIONS, path, "positions")
+    for i, key in enumerate(items):
+        if not isinstance(key, str) or key not in keys:
+            raise InvalidDocument(f"{path}[{i}]", f"unknown position {_show(key)}")
+    if len(set(items)) != len(items):
+        raise InvalidDocument(path, "lists a position twice")
+    return tuple(items)
+
+
+def _parse_groups(doc: Any, positions: tuple[Position, ...]) -> dict[str, tuple[str, ...]]:
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise InvalidDocument("groups", "must be an object of group name -> position keys")
+    _at_most(list(doc), MAX_POSITIONS, "groups", "groups")
+    keys = {p.key for p in positions}
+    groups = {}
+    for name, members in doc.items():
+        _check_text(name, _join("groups", name), MAX_KEY_CHARS)
+        if not name.strip():
+            raise InvalidDocument("groups", "a group name is empty")
+        groups[name] = _position_keys(members, _join("groups", name), keys)
+    return groups
+
+
+def _parse_line_rules(items: Any, groups: dict, n_terms: int) -> tuple[LineRuleSpec, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise InvalidDocument("line_rules", "must be a list")
+    _at_most(items, MAX_POSITIONS, "line_rules", "rules")
+    seen: set[str] = set()
+    rules = []
+    for i, item in enumerate(items):
+        path = f"line_rules[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidDocument(path, "must be an object {name, group, min, max}")
+        _unknown_keys(item, {"name", "group", "min", "max"}, path)
+        name = _name(item, path, seen)
+        group = _get(item, "group", path, str)
+        if group not in groups:
+            raise InvalidDocument(f"{path}.group", f"unknown group {_show(group)}")
+        bounds = {}
+        for bound in ("min", "max"):
+            value = _get(item, bound, path, int, None, nullable=True)
+            if value is not None and not 0 <= value <= n_terms:
+                raise InvalidDocument(f"{path}.{bound}", f"must be an integer in 0..{n_terms} (placements of a "
+                                                         f"line), got {_show(value)}")
+            bounds[bound] = value
+        if bounds["min"] is None and bounds["max"] is None:
+            raise InvalidDocument(path, "needs min, max or both")
+        if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
+            raise InvalidDocument(f"{path}.min", f"{bounds['min']} exceeds max {bounds['max']}")
+        rules.append(LineRuleSpec(name, group, bounds["min"], bounds["max"]))
+    return tuple(rules)
+
+
+def _parse_links(items: Any, positions: tuple[Position, ...]) -> tuple[Link, ...]:
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise InvalidDocument("links", "must be a list")
+    _at_most(items, MAX_POSITIONS, "links", "links")
+    keys = {p.key for p in positions}
+    seen: set[str] = set()
+    links = []
+    for i, item in enumerate(items):
+        path = f"links[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidDocument(path, "must be an object {name, if, then}")
+        _unknown_keys(item, {"name", "if", "then"}, path)
+        name = _name(item, path, seen)
+        when = _get(item, "if", path, str)
+        if when not in keys:
+            raise InvalidDocument(f"{path}.if", f"unknown position {_show(when)}")
+        then = _position_keys(item.get("then"), f"{path}.then", keys)
+        if when in then:
+            raise InvalidDocument(f"{path}.then", f"lists {when}, the post the link starts from")
+        links.append(Link(name, when, then))
+    return tuple(links)
+
+
+def _parse_home_site(value: Any, positions: tuple[Position, ...], n_terms: int) -> int | None:
+    if value is None:
+        return None
+    if not _is(value, int) or not 1 <= value <= n_terms:
+        raise InvalidDocument("home_site_min_terms", f"must be null or an integer in 1..{n_terms}, got {_show(value)}")
+    for i, post in enumerate(positions):
+        if post.site is None:
+            raise InvalidDocument(f"positions[{i}].site", "is required when home_site_min_terms is set")
+    return value
 
 
 def _parse_pins(items: Any, positions: tuple[Position, ...], n_terms: int) -> tuple[Pin, ...]:

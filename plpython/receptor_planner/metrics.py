@@ -74,3 +74,16 @@ def _first_half_share(instance: Instance, leave: list) -> float | None:
     if not weeks:
         return None
     return round(sum(w <= half for w in weeks) / len(weeks), 3)
+
+
+def leave_preferred_share(instance: Instance, lines: list[tuple[tuple[str, ...], tuple[tuple[int, int], ...]]]
+                          ) -> float | None:
+    """Share of planned leave weeks that fall in a term where the line holds a post of a
+    preferred group; None without preferred groups or planned leave. ``lines``: (post key per
+    term, planned blocks as (start_week, weeks)) per line."""
+    if not instance.leave.preferred_groups:
+        return None
+    preferred = instance.preferred_posts()
+    weeks = [(line[instance.term_of_week(w) - 1] in preferred) for line, blocks in lines
+             for s, n in blocks for w in range(s, s + n)]
+    return round(sum(weeks) / len(weeks), 3) if weeks else None

@@ -31,13 +31,14 @@ class Rules:
     max_rural_terms: int | None = None
     max_service_terms: int | None = None
     no_nights: bool = False
+    distinct_specialties: bool = False  # the placements min_terms counts are in different units
     names: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict:
         """The parameters as reported in result metadata."""
         out: dict = {"constraints": list(self.names)}
         for name in ("clinical_weeks_min", "min_terms", "min_term_weeks", "non_clinical_max", "max_rural_terms",
-                     "max_service_terms", "no_nights"):
+                     "max_service_terms", "no_nights", "distinct_specialties"):
             out[name] = getattr(self, name)
         out["categories"] = list(self.categories)
         for name in ("specialty_cap", "subspecialty_cap", "service_cap", "team_min"):
@@ -71,6 +72,7 @@ MODIFIERS: dict[str, dict] = {
     "MAX_1_RURAL": {"max_rural_terms": 1},
     "MAX_1_SERVICE": {"max_service_terms": 1},
     "NO_NIGHTS": {"no_nights": True},
+    "DISTINCT_SPECIALTIES": {"distinct_specialties": True},
 }
 
 KNOWN_NAMES = tuple(BASE_RULESETS) + tuple(MODIFIERS)

@@ -13,6 +13,7 @@ the same instance, request and seed give the same lines (``cpsat``).
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -124,12 +125,16 @@ def solve(instance: Instance, request: Request,
 
     posts = instance.positions
     solved = [(l, tuple(posts[p].key for p in line)) for l, line in stages.best.items() if line[0] is not None]
-    leave = plan_leave(instance, len(solved), clock.left(request.max_seconds), request.seed)
+    numbered = _number_lines(instance, solved)
+    leave = plan_leave(instance, len(numbered), clock.left(request.max_seconds), request.seed,
+                       held=[line for _, line in numbered])
     if not leave.reproducible:
         search.cut_short("leave")
-    lines = _number_lines(instance, solved, leave.options)
+    lines = [SolvedLine(number, line, option) for (number, line), option in zip(numbered, leave.options)]
     clock.mark("leave")
-    report = metrics.line_metrics(instance, [(line.posts, line.leave.blocks) for line in lines])
+    report = metrics.line_metrics(instance, [(line.posts, line.leave.blocks) for line in lines]) | {
+        "leave_preferred_share": metrics.leave_preferred_share(instance, [(line.posts, line.leave.free)
+                                                                          for line in lines])}
     result_metrics = base | stages.report() | search.report() | report | clock.report() | {
         "lines_built": len(lines), "lines_upper_bound": lines_upper_bound,
         "leave_peak_weekly": leave.peak}
@@ -158,7 +163,7 @@ class Stage:
     maximize: bool
     hold: bool = True
     share: float = 1.0  # of the deterministic work left
-    effort: float | None = None  # a fixed budget of deterministic time instead of a share
+    effort: float | None = None  # the most deterministic time it may spend: past it, it stops and reports its bound
     sort_hint: bool = True  # hint the free lines in sorted order (they are symmetric)
     applies: Callable[["_After"], bool] = lambda after: True  # checked before any polish
     polish: str | None = None  # "before" or "after" the search
@@ -210,14 +215,15 @@ def _affinity(after: _After):
 # the smallest with an indicator per pair of lines and term, which then holds it while the mean is
 # optimised. Otherwise the mean stage runs free and the swaps follow it; if they cannot win the
 # smallest back, the lines from before the mean stage stay. The mean stage has a small fixed
-# budget: it rarely proves, and more buys little.
+# budget: it rarely proves, and more buys little. The others may take half the work left, so a
+# stage that cannot prove its optimum leaves work for the ones after it.
 STAGES = (
-    Stage("unfilled", _unfilled, maximize=False, sort_hint=False),
-    Stage("duplicates", _duplicate_lines, maximize=False),
-    Stage("smallest_distance", _smallest, maximize=True, polish="before",
+    Stage("unfilled", _unfilled, maximize=False, share=0.5, sort_hint=False),
+    Stage("duplicates", _duplicate_lines, maximize=False, share=0.5),
+    Stage("smallest_distance", _smallest, maximize=True, share=0.5, polish="before",
           applies=lambda after: after.smallest_upper is not None),
     Stage("mean_distance", _mean, maximize=False, effort=3.0, polish="after", guard="KEPT_SMALLEST"),
-    Stage("affinity", _affinity, maximize=True, hold=False, sort_hint=False, guard="KEPT_DIVERSITY"),
+    Stage("affinity", _affinity, maximize=True, hold=False, share=0.5, sort_hint=False, guard="KEPT_DIVERSITY"),
 )
 
 
@@ -337,13 +343,14 @@ def _infeasible(base: dict, bound: int, summary: str, reasons, clock, search) ->
                        explanation=explain.explanation(summary, reasons))
 
 
-def _number_lines(instance: Instance, solved, leave_options) -> list[SolvedLine]:
-    """Pinned lines keep their numbers; the others fill the free numbers in order."""
+def _number_lines(instance: Instance, solved) -> list[tuple[int, tuple[str, ...]]]:
+    """(1-based number, post keys) per line: pinned lines keep their numbers; the others fill the
+    free numbers in order."""
     pinned = {pin.line - 1 for pin in instance.pins}
     free_numbers = iter(i for i in range(len(solved)) if i not in pinned)
     numbered = sorted(((index if index in pinned else next(free_numbers)), posts)
                       for index, posts in solved)
-    return [SolvedLine(i + 1, posts, leave_options[i]) for i, posts in numbered]
+    return [(i + 1, posts) for i, posts in numbered]
 
 
 class _Clock:
@@ -391,6 +398,7 @@ class _Stages:
         self.best_bound = request.n_job_lines
         self.last_status = cp_model.UNKNOWN
         self.gap: dict[str, float] = {}
+        self.bound: dict[str, int] = {}  # per stage stopped before its proof: the proven bound of its objective
 
     def value(self, expr) -> int:
         """The value of an expression of the model as it was at the best solution."""
@@ -420,7 +428,7 @@ class _Stages:
     def run(self, name: str, objective, maximize: bool, sort_hint: bool = False,
             fixed: bool = False, share: float = 1.0, effort: float | None = None) -> int | None:
         """Optimise ``objective`` (or just find a solution when it is None) on ``share`` of the
-        deterministic work left, or on ``effort``; return its value."""
+        deterministic work left, and at most ``effort``; return its value."""
         model = self.lm.model
         left = self.clock.left(self.request.max_seconds)
         if left <= 0:
@@ -436,7 +444,9 @@ class _Stages:
         if fixed:
             solver = cpsat.solver(self.request.seed, left, None)
         else:
-            work = effort if effort is not None else self.search.work_left * share
+            work = self.search.work_left * share
+            if effort is not None:
+                work = min(work, effort)
             solver = cpsat.solver(self.request.seed, left, work, self.request.num_workers)
         params = solver.parameters
         params.fix_variables_to_their_hinted_value = fixed
@@ -458,14 +468,16 @@ class _Stages:
             return 0
         if name == "lines" and objective is not None:
             self.best_bound = int(solver.best_objective_bound + 1e-6)
-        if status == cp_model.FEASIBLE:
+        if status == cp_model.FEASIBLE:  # stopped before its proof: what it reached and what may be possible
             self.gap[name] = abs(solver.best_objective_bound - solver.objective_value)
+            bound = solver.best_objective_bound
+            self.bound[name] = math.floor(bound + 1e-6) if maximize else math.ceil(bound - 1e-6)
         return int(round(solver.objective_value))
 
     def report(self) -> dict:
         out = {"solver_status": self.statuses, "time_to_first_solution": self.first_solution_seconds}
         if self.gap:
-            out["gap"] = self.gap
+            out["gap"], out["stage_bound"] = self.gap, self.bound
         return out
 
 

@@ -50,6 +50,9 @@ class LinesModel:
         self.model.clear_hints()
         for (l, t, p), var in self.v.x.items():
             self.model.add_hint(var, assignment[l][t - 1] == p)
+        for (l, t, p), var in self.v.placed.items():
+            if self.v.posts[p].span > 1:  # a span placement starts where the line takes the post
+                self.model.add_hint(var, assignment[l][t - 1] == p and (t == 1 or assignment[l][t - 2] != p))
         for l, var in enumerate(self.v.active):
             if not isinstance(var, int):
                 self.model.add_hint(var, assignment[l][0] is not None)

@@ -1,6 +1,7 @@
 """Diversity (objective 3): spread the lines apart, by local search on a solution.
 
-Swapping the posts of two lines in one term keeps every count per post and
+Swapping the posts of two lines in one term (never a cell of a span placement,
+which stays whole) keeps every count per post and
 term, so capacity, min_fill, the unfilled places and the mean pairwise
 Hamming distance stay as they are (the mean depends on those counts alone);
 only the smallest distance moves. The search raises the smallest distance,
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..instance import Instance
 from ..rules import Rules
-from .construct import LineLimits
+from .construct import LineLimits, span_cells
 
 
 PATIENCE = 3000  # tries without a gain before the search stops
@@ -42,7 +43,7 @@ def diversify(instance: Instance, rules: Rules, lines: dict[int, list[int]], fro
     np.fill_diagonal(distance, n_terms + 1)
     limits = LineLimits(instance, rules)
     rng = random.Random(seed)
-    frozen_rows = {(ids.index(l), t) for l, t in frozen if l in ids}
+    frozen_rows = {(ids.index(l), t) for l, t in frozen if l in ids} | span_cells(instance, grid)
 
     def score(d) -> tuple[int, int]:
         low = int(d.min())

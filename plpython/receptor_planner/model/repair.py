@@ -16,7 +16,7 @@ import random
 
 from ..instance import Instance
 from ..rules import Rules
-from .construct import LineLimits
+from .construct import LineLimits, span_cells
 
 PATIENCE = 4000  # tries without a gain before the search stops
 
@@ -36,7 +36,9 @@ class _Repair:
         self.posts = instance.positions
         self.n_terms = instance.n_terms
         self.grid = [list(line) for line in lines]
-        self.frozen = frozen
+        # span placements stay whole: their cells do not move, and no move makes one
+        self.frozen = frozen | span_cells(instance, self.grid)
+        self.movable = [post.span == 1 for post in self.posts]
         self.broken = [self.limits.breaks(line) for line in self.grid]
         self.count = [[0] * len(self.posts) for _ in range(self.n_terms)]
         for line in self.grid:
@@ -64,7 +66,7 @@ class _Repair:
             else:
                 a, t = rng.choice(bad), rng.randrange(self.n_terms)
                 spare = [p for p, post in enumerate(self.posts)
-                         if post.offered(t + 1) and self.count[t][p] < post.capacity[t]]
+                         if self.movable[p] and post.offered(t + 1) and self.count[t][p] < post.capacity[t]]
                 if spare and rng.random() < 0.5:
                     gain = self.move(a, t, rng.choice(spare))
                 else:
@@ -80,7 +82,7 @@ class _Repair:
         """Move line ``a`` to post ``q`` in term ``t`` (0-based) unless it makes things worse;
         returns the gain (negative: not moved)."""
         here = self.grid[a][t]
-        if q == here or (a, t + 1) in self.frozen:
+        if q == here or (a, t + 1) in self.frozen or not self.movable[q]:
             return -1
         self.grid[a][t] = q
         after = self.limits.breaks(self.grid[a])

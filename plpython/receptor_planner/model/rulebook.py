@@ -57,9 +57,12 @@ class LineRule:
         return weeks if self.measure == WEEKS else 1
 
     def reach(self, instance: Instance, group: str) -> int:
-        """The most a line could hold in ``group``: a term adds only if some post of the group is offered."""
-        return sum(self.amount(w) for t, w in enumerate(instance.term_weeks, start=1)
-                   if any(post.offered(t) and group in self.groups(post) for post in instance.positions))
+        """At least the most a line could hold in ``group``: per term, the most a placement of a post
+        of the group covering it adds."""
+        members = [post for post in instance.positions if group in self.groups(post)]
+        return sum(max((self.amount(instance.placement_weeks(post, s)) for post in members
+                        for s in post.start_terms if t in post.covers(s)), default=0)
+                   for t in range(1, instance.n_terms + 1))
 
     def binding_groups(self, instance: Instance) -> list[str]:
         """The groups whose limit can bind on ``instance``: a cap no line can reach binds nothing."""
@@ -82,7 +85,8 @@ def _at_most_terms(most: int, what: str) -> str:
 
 # ---------------------------------------------------------------- line rules, one per code
 
-LINE_RULES: dict[str, Callable[[Rules, int], LineRule | None]] = {}  # code -> its row for a ruleset and period
+# code -> its rows (one, a list, or None) for a ruleset on an instance
+LINE_RULES: dict[str, Callable[[Rules, Instance], LineRule | list[LineRule] | None]] = {}
 
 
 def _line_rule(code: str):
@@ -93,7 +97,7 @@ def _line_rule(code: str):
 
 
 @_line_rule("MIN_TERMS")
-def min_terms(rules: Rules, period: int) -> LineRule | None:
+def min_terms(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.min_terms is None:
         return None
     long = f"clinical terms of {rules.min_term_weeks} weeks or more"
@@ -104,7 +108,7 @@ def min_terms(rules: Rules, period: int) -> LineRule | None:
 
 
 @_line_rule("CATEGORIES")
-def categories(rules: Rules, period: int) -> LineRule | None:
+def categories(rules: Rules, instance: Instance) -> LineRule | None:
     if not rules.categories:
         return None
     return LineRule(lambda post: post.categories, TERMS, 1,
@@ -113,44 +117,44 @@ def categories(rules: Rules, period: int) -> LineRule | None:
 
 
 @_line_rule("SPECIALTY_CAP")
-def specialty_cap(rules: Rules, period: int) -> LineRule | None:
+def specialty_cap(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.specialty_cap is None:
         return None
-    cap = week_cap(rules.specialty_cap, period)
+    cap = week_cap(rules.specialty_cap, instance.period_weeks)
     return LineRule(lambda post: (post.specialty,), WEEKS, cap,
-                    f"at most {_share(rules.specialty_cap, period, cap)} in one parent specialty")
+                    f"at most {_share(rules.specialty_cap, instance.period_weeks, cap)} in one parent specialty")
 
 
 @_line_rule("SUBSPECIALTY_CAP")
-def subspecialty_cap(rules: Rules, period: int) -> LineRule | None:
+def subspecialty_cap(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.subspecialty_cap is None:
         return None
-    cap = week_cap(rules.subspecialty_cap, period)
+    cap = week_cap(rules.subspecialty_cap, instance.period_weeks)
     return LineRule(lambda post: (post.subspecialty,) if post.subspecialty else (), WEEKS,
-                    cap, f"at most {_share(rules.subspecialty_cap, period, cap)} in one subspecialty")
+                    cap, f"at most {_share(rules.subspecialty_cap, instance.period_weeks, cap)} in one subspecialty")
 
 
 @_line_rule("SERVICE_CAP")
-def service_cap(rules: Rules, period: int) -> LineRule | None:
+def service_cap(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.service_cap is None:
         return None
-    cap = week_cap(rules.service_cap, period)
+    cap = week_cap(rules.service_cap, instance.period_weeks)
     return LineRule(lambda post: ("service",) if post.service else (), WEEKS, cap,
-                    f"at most {_share(rules.service_cap, period, cap)} in service posts")
+                    f"at most {_share(rules.service_cap, instance.period_weeks, cap)} in service posts")
 
 
 @_line_rule("TEAM_MIN")
-def team_min(rules: Rules, period: int) -> LineRule | None:
+def team_min(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.team_min is None:
         return None
-    need = week_floor(rules.team_min, period)
+    need = week_floor(rules.team_min, instance.period_weeks)
     return LineRule(lambda post: () if post.service or post.non_clinical else ("team",), WEEKS, need,
                     f"at least {need} weeks in team (non-service clinical) posts", at_least=True,
                     required=("team",), group_words="team (non-service clinical) posts")
 
 
 @_line_rule("NON_CLINICAL_MAX")
-def non_clinical_max(rules: Rules, period: int) -> LineRule | None:
+def non_clinical_max(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.non_clinical_max is None:
         return None
     return LineRule(lambda post: ("non-clinical",) if post.non_clinical else (), TERMS,
@@ -158,7 +162,7 @@ def non_clinical_max(rules: Rules, period: int) -> LineRule | None:
 
 
 @_line_rule("MAX_1_RURAL")
-def max_1_rural(rules: Rules, period: int) -> LineRule | None:
+def max_1_rural(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.max_rural_terms is None:
         return None
     return LineRule(lambda post: ("rural",) if post.rural else (), TERMS,
@@ -166,7 +170,7 @@ def max_1_rural(rules: Rules, period: int) -> LineRule | None:
 
 
 @_line_rule("MAX_1_SERVICE")
-def max_1_service(rules: Rules, period: int) -> LineRule | None:
+def max_1_service(rules: Rules, instance: Instance) -> LineRule | None:
     if rules.max_service_terms is None:
         return None
     return LineRule(lambda post: ("service",) if post.service else (), TERMS,
@@ -174,16 +178,94 @@ def max_1_service(rules: Rules, period: int) -> LineRule | None:
 
 
 @_line_rule("NO_NIGHTS")
-def no_nights(rules: Rules, period: int) -> LineRule | None:
+def no_nights(rules: Rules, instance: Instance) -> LineRule | None:
     if not rules.no_nights:
         return None
     return LineRule(lambda post: ("nights",) if post.nights else (), TERMS, 0, "no night posts")
 
 
+@_line_rule("LINE_RULE")
+def service_line_rules(rules: Rules, instance: Instance) -> list[LineRule]:
+    """The service's own rules: placements of a group, at least ``min``, at most ``max``; each
+    counts in a group of its own, named by the rule."""
+    rows = []
+    for spec in instance.line_rules:
+        members = frozenset(instance.groups[spec.group])
+        name = _literal(spec.name)
+
+        def groups(post, name=spec.name, members=members):
+            return (name,) if post.key in members else ()
+
+        bounds = " and ".join(f"{word} {n}" for word, n in (("at least", spec.min), ("at most", spec.max))
+                              if n is not None)
+        words = f"{name}: every line holds {bounds} placements in group {_literal(spec.group)}"
+        if spec.max is not None:
+            rows.append(LineRule(groups, TERMS, spec.max, words, by_group=True))
+        if spec.min:
+            rows.append(LineRule(groups, TERMS, spec.min, words, at_least=True, required=(spec.name,),
+                                 by_group=True, seek=True,
+                                 group_words=f"{name}: the posts of group {_literal(spec.group)}"))
+    return rows
+
+
+@_line_rule("DISTINCT_SPECIALTIES")
+def distinct_specialties(rules: Rules, instance: Instance) -> LineRule | None:
+    if not rules.distinct_specialties:
+        return None
+    long = f" of {rules.min_term_weeks} weeks or more" if rules.min_term_weeks else ""
+    return LineRule(lambda post: () if post.non_clinical else (post.subspecialty or post.specialty,), TERMS, 1,
+                    f"no two clinical placements{long} in one unit ({{group}})", min_weeks=rules.min_term_weeks,
+                    by_group=True)
+
+
+def _literal(text: str) -> str:
+    """User text inside explanation words, which are format strings."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def line_rules(rules: Rules, instance: Instance) -> list[LineRule]:
-    """The line rules of ``rules``, with their limits on this instance's period."""
-    rows = ((code, make(rules, instance.period_weeks)) for code, make in LINE_RULES.items())
-    return [replace(row, code=code) for code, row in rows if row is not None]
+    """The line rules of ``rules`` and of the service, with their limits on this instance."""
+    out = []
+    for code, make in LINE_RULES.items():
+        rows = make(rules, instance)
+        for row in rows if isinstance(rows, list) else [rows] if rows is not None else []:
+            out.append(replace(row, code=code))
+    return out
+
+
+# ---------------------------------------------------------------- the service's other rules
+
+def add_links(model: cp_model.CpModel, v, guard: Guard = unguarded) -> None:
+    """LINK: a line holding a link's post also holds one of the posts it is linked to."""
+    keys = {post.key: p for p, post in enumerate(v.posts)}
+    for link in v.instance.links:
+        then = [keys[key] for key in link.then]
+        for l in v.lines:
+            when = v.held(l, keys[link.when])
+            if when:
+                guard(model.add(sum(when) <= sum(var for q in then for var in v.held(l, q))), "LINK", link.name)
+
+
+def add_home_site(model: cp_model.CpModel, v, guard: Guard = unguarded) -> None:
+    """HOME_SITE: every line holds posts of one site in at least ``home_site_min_terms`` terms."""
+    need = v.instance.home_site_min_terms
+    if need is None:
+        return
+    sites = sorted({post.site for post in v.posts})
+    for l in v.lines:
+        homes = []
+        for site in sites:
+            at_site = [[var for p, var in v.line_terms(l, t) if v.posts[p].site == site] for t in v.terms]
+            if sum(1 for cells in at_site if cells) < need:
+                continue  # the site is not offered in enough terms
+            home = model.new_bool_var(f"home[{l},{site}]")
+            model.add(sum(var for cells in at_site for var in cells) >= need).only_enforce_if(home)
+            homes.append(home)
+        guard(model.add(sum(homes) >= v.active[l]), "HOME_SITE", None)
+
+
+def home_site_words(instance: Instance) -> str:
+    return f"every line holds posts of one site in at least {instance.home_site_min_terms} of its terms"
 
 
 # ---------------------------------------------------------------- year rules, one per code
@@ -219,13 +301,13 @@ def year_breaks(rules: Rules, instance: Instance) -> list[tuple[str, str]]:
 
 def add_line_rule(model: cp_model.CpModel, v, rule: LineRule, guard: Guard = unguarded) -> None:
     """``rule`` for every line of ``v`` (``model.variables.Variables``), one constraint per group that binds."""
-    weeks = v.instance.term_weeks
     for group in rule.binding_groups(v.instance):
-        cells = [(t, p, rule.amount(weeks[t - 1])) for t, p in v.cells(lambda post: group in rule.groups(post))]
+        cells = [(t, p, rule.amount(weeks)) for t, p, weeks in v.placements(lambda post: group in rule.groups(post))]
         cells = [(t, p, a) for t, p, a in cells if a]
         detail = group if rule.by_group else None
         for l in v.lines:
-            held = cp_model.LinearExpr.weighted_sum([v.x[l, t, p] for t, p, _ in cells], [a for *_, a in cells])
+            held = cp_model.LinearExpr.weighted_sum([v.placed[l, t, p] for t, p, _ in cells],
+                                                    [a for *_, a in cells])
             if rule.at_least:
                 guard(model.add(held >= rule.limit * v.active[l]), rule.code, detail)
             else:
@@ -234,13 +316,17 @@ def add_line_rule(model: cp_model.CpModel, v, rule: LineRule, guard: Guard = ung
 
 def add_line_rules(model: cp_model.CpModel, v, rules: Rules, guard: Guard = unguarded,
                    checkpoint=lambda: None) -> None:
-    """Every line rule of ``rules``; ``checkpoint`` runs between rules (a cancel need not wait)."""
+    """Every line rule of ``rules`` and of the service; ``checkpoint`` runs between rules (a cancel
+    need not wait)."""
     for rule in line_rules(rules, v.instance):
         checkpoint()
         add_line_rule(model, v, rule, guard)
+    add_links(model, v, guard)
+    add_home_site(model, v, guard)
 
 
 STRUCTURAL_CODES = ("ONE_POSITION_PER_TERM", "TILING", "NO_REPEAT_POSITION", "AVAILABILITY", "CAPACITY",
-                    "MIN_FILL", "PIN", "LEAVE_WEEKS", "LEAVE_PATTERN", "LEAVE_GAP", "LEAVE_WITHIN_TERM",
-                    "LEAVE_MAX_CONCURRENT")
-CODES = STRUCTURAL_CODES + tuple(YEAR_RULES) + tuple(LINE_RULES)
+                    "MIN_FILL", "PIN", "SPAN", "LEAVE_WEEKS", "LEAVE_PATTERN", "LEAVE_GAP", "LEAVE_WITHIN_TERM",
+                    "LEAVE_MAX_CONCURRENT", "LEAVE_BLOCKED")
+SERVICE_CODES = ("LINK", "HOME_SITE")  # the service's rules that are not a row of LINE_RULES
+CODES = STRUCTURAL_CODES + tuple(YEAR_RULES) + tuple(LINE_RULES) + SERVICE_CODES

@@ -1,5 +1,5 @@
 """Structural rules, in every ruleset: ONE_POSITION_PER_TERM, NO_REPEAT_POSITION,
-CAPACITY, MIN_FILL and PIN. AVAILABILITY holds by construction (variables.py)."""
+CAPACITY, MIN_FILL and PIN. AVAILABILITY and SPAN hold by construction (variables.py)."""
 from __future__ import annotations
 
 from ortools.sat.python import cp_model
@@ -16,11 +16,11 @@ def add_one_position_per_term(model: cp_model.CpModel, v: Variables) -> None:
 
 
 def add_no_repeat_position(model: cp_model.CpModel, v: Variables) -> None:
+    """One placement of a post per line (a span placement is one)."""
     for l in v.lines:
         held: dict[int, list] = {}
-        for t in v.terms:
-            for p, var in v.line_terms(l, t):
-                held.setdefault(p, []).append(var)
+        for _, p, var in v.line_placements(l):
+            held.setdefault(p, []).append(var)
         for variables in held.values():
             if len(variables) > 1:
                 model.add_at_most_one(variables)
