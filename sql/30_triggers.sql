@@ -152,13 +152,15 @@ declare
   total int := (select sum(w) from unnest(new.term_weeks) w);
   problem text := planner._leave_error(new.leave, new.term_weeks);
   run record;
+  line_rule record;
 begin
   if problem is not null then
     raise exception 'allocation_plans.%', problem using errcode = 'check_violation';
   end if;
   new.leave := planner._normal_leave(new.leave, new.term_weeks);
   if tg_op = 'UPDATE' then
-    for run in select r.name, r.id, r.period_weeks from public.allocation_runs r where r.plan_id = new.id loop
+    for run in select r.name, r.id, r.period_weeks, r.home_site_min_terms
+                 from public.allocation_runs r where r.plan_id = new.id loop
       if run.period_weeks <> total then
         raise exception 'allocation_plans.term_weeks: term lengths sum to % weeks, not the period of % of allocation run "%"',
             total, run.period_weeks, coalesce(run.name, run.id::text) using errcode = 'check_violation';
@@ -168,13 +170,30 @@ begin
         raise exception 'allocation_plans.term_weeks: allocation run "%" offers posts after term %',
             coalesce(run.name, run.id::text), cardinality(new.term_weeks) using errcode = 'check_violation';
       end if;
+      -- The local rules count terms and placements of a line, which has one per term at most.
+      if run.home_site_min_terms > cardinality(new.term_weeks) then
+        raise exception 'allocation_plans.term_weeks: allocation run "%" keeps lines at one site for % terms, more than %',
+            coalesce(run.name, run.id::text), run.home_site_min_terms, cardinality(new.term_weeks)
+          using errcode = 'check_violation';
+      end if;
+      select lr.name, greatest(lr.min_placements, lr.max_placements) as bound into line_rule
+        from public.allocation_run_line_rules lr
+       where lr.allocation_run_id = run.id
+         and greatest(lr.min_placements, lr.max_placements) > cardinality(new.term_weeks)
+       order by lr.ordinal limit 1;
+      if found then
+        raise exception 'allocation_plans.term_weeks: line rule "%" of allocation run "%" counts % placements, more than % terms',
+            line_rule.name, coalesce(run.name, run.id::text), line_rule.bound, cardinality(new.term_weeks)
+          using errcode = 'check_violation';
+      end if;
     end loop;
   end if;
   return new;
 end
 $$;
 comment on function planner._check_allocation_plan() is
-  'Trigger: validates and normalises leave (Python), and keeps the terms tiling the period of every run of the plan.';
+  'Trigger: validates and normalises leave (Python), and keeps the terms tiling the period of every run of the plan '
+  'and holding every post, line rule bound and home-site rule of its runs.';
 
 create or replace trigger check_allocation_plan before insert or update of term_weeks, leave
   on public.allocation_plans for each row execute function planner._check_allocation_plan();
@@ -193,8 +212,9 @@ create or replace function planner._check_allocation_run() returns trigger
 language plpgsql security definer set search_path = pg_catalog, public, planner
 as $$
 declare
-  plan record;
-  total int;
+  plan     record;
+  total    int;
+  siteless text;
 begin
   -- Only a plan or profile of the run's own org is read: one answer for another org's and a made-up id.
   select p.name, p.term_weeks into plan from public.allocation_plans p
@@ -212,15 +232,30 @@ begin
     raise exception 'allocation_runs.affinity_profile_id: no affinity profile % for this org', new.affinity_profile_id
       using errcode = 'foreign_key_violation';
   end if;
+  if new.home_site_min_terms > cardinality(plan.term_weeks) then
+    raise exception 'allocation_runs.home_site_min_terms: must be at most %, the terms of plan "%"; got %',
+        cardinality(plan.term_weeks), plan.name, new.home_site_min_terms using errcode = 'check_violation';
+  end if;
+  if new.home_site_min_terms is not null then
+    -- The rule counts terms at a site: a post without one could not count toward any.
+    select pos.key into siteless
+      from public.allocation_run_posts post join public.positions pos on pos.id = post.position_id
+     where post.allocation_run_id = new.id and pos.site is null
+     order by pos.key collate "C" limit 1;
+    if found then
+      raise exception 'allocation_runs.home_site_min_terms: position % has no site; every post of a run that keeps '
+                      'lines at one site needs one', siteless using errcode = 'check_violation';
+    end if;
+  end if;
   return new;
 end
 $$;
 comment on function planner._check_allocation_run() is
   'Trigger: the plan is the org''s own and its term lengths sum to period_weeks; the affinity profile is '
-  'shipped or the org''s own.';
+  'shipped or the org''s own; home_site_min_terms fits the plan''s terms and every offered post has a site.';
 
 create or replace trigger check_allocation_run
-  before insert or update of plan_id, period_weeks, affinity_profile_id, org_id
+  before insert or update of plan_id, period_weeks, affinity_profile_id, org_id, home_site_min_terms
   on public.allocation_runs for each row execute function planner._check_allocation_run();
 
 -- ---------------------------------------------------------------- posts: a term of the plan, a position of the org
@@ -229,10 +264,12 @@ create or replace function planner._check_allocation_run_post() returns trigger
 language plpgsql security definer set search_path = pg_catalog, public, planner
 as $$
 declare
-  n_terms  int;
-  run_org  uuid;
+  n_terms   int;
+  run_org   uuid;
+  home_site int;
+  pos       record;
 begin
-  select cardinality(p.term_weeks), r.org_id into n_terms, run_org
+  select cardinality(p.term_weeks), r.org_id, r.home_site_min_terms into n_terms, run_org, home_site
     from public.allocation_runs r join public.allocation_plans p on p.id = r.plan_id
    where r.id = new.allocation_run_id;
   if not found then
@@ -243,15 +280,31 @@ begin
       using errcode = 'check_violation';
   end if;
   -- One answer for another org's position and a made-up id: never the other org's key.
-  if not exists (select 1 from public.positions pos where pos.id = new.position_id and pos.org_id = run_org) then
+  select p.key, p.span, p.site into pos from public.positions p where p.id = new.position_id and p.org_id = run_org;
+  if not found then
     raise exception 'allocation_run_posts.position_id: no position % in the org of this allocation run',
       new.position_id using errcode = 'foreign_key_violation';
+  end if;
+  -- SPAN: a placement starting here must end inside the year (that its terms are offered is checked
+  -- at commit, planner._check_placements); a one-term placement starts wherever the post is offered.
+  if new.may_start and new.term + pos.span - 1 > n_terms then
+    raise exception 'allocation_run_posts.may_start: a placement of position % lasts % terms, so it cannot start '
+                    'in term % of %', pos.key, pos.span, new.term, n_terms using errcode = 'check_violation';
+  end if;
+  if not new.may_start and pos.span = 1 then
+    raise exception 'allocation_run_posts.may_start: position % lasts one term, so a placement starts in every '
+                    'term it is offered in', pos.key using errcode = 'check_violation';
+  end if;
+  if home_site is not null and pos.site is null then
+    raise exception 'allocation_run_posts.position_id: position % has no site, and this allocation run keeps lines '
+                    'at one site (home_site_min_terms)', pos.key using errcode = 'check_violation';
   end if;
   return new;
 end
 $$;
 comment on function planner._check_allocation_run_post() is
-  'Trigger: a post is offered in a term the plan has, for a position of the run''s org.';
+  'Trigger: a post is offered in a term the plan has, for a position of the run''s org; a placement may start '
+  'only where it ends inside the year (and always, for a one-term post); in a home-site run the post has a site.';
 
 create or replace trigger check_allocation_run_post before insert or update
   on public.allocation_run_posts for each row execute function planner._check_allocation_run_post();

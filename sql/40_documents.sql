@@ -40,8 +40,8 @@ $$;
 comment on function planner.import_instance(jsonb, uuid) is
   'Validates an instance document (receptor_planner.instance.parse_instance; an error is "field: reason", '
   'SQLSTATE 22023) and writes org (unless given), teams, positions, affinity profile, plan, allocation run, '
-  'posts and pins. Positions already in the org must match exactly. Returns the allocation run id; '
-  'all or nothing.';
+  'posts, pins and the local rules (groups, line rules, links). Positions already in the org must match '
+  'exactly. Returns the allocation run id; all or nothing.';
 
 create or replace function planner.export_instance(allocation_run uuid) returns jsonb
 language plpgsql stable
@@ -61,7 +61,12 @@ begin
       'positions', coalesce(positions.list, '[]'),
       'pins', coalesce(pins.list, '[]'),
       'affinity', (select jsonb_build_object('version', a.version, 'source', a.source, 'weights', a.weights)
-                     from public.affinity_profiles a where a.id = r.affinity_profile_id))
+                     from public.affinity_profiles a where a.id = r.affinity_profile_id),
+      -- The local rules, in document order (groups in jsonb's own key order: an object keeps no other).
+      'groups', coalesce(grouped.doc, '{}'),
+      'line_rules', coalesce(line_rules.list, '[]'),
+      'links', coalesce(links.list, '[]'),
+      'home_site_min_terms', r.home_site_min_terms)
     into doc
     from public.allocation_runs r
     join public.allocation_plans p on p.id = r.plan_id
@@ -74,16 +79,20 @@ begin
                'categories', to_jsonb(pos.categories),
                'capacity', offer.capacity, 'min_fill', offer.min_fill, 'terms', offer.terms,
                'service', pos.service, 'nights', pos.nights, 'rural', pos.rural,
-               'non_clinical', pos.non_clinical, 'excludable', pos.excludable)
+               'non_clinical', pos.non_clinical, 'excludable', pos.excludable,
+               'site', pos.site, 'span', pos.span)
              order by pos.key collate "C") as list
         from public.positions pos
         left join public.teams t on t.id = pos.team_id
         cross join lateral (
-          -- Per term; a term without a post row is not offered and holds 0.
+          -- Per term; a term without a post row is not offered and holds 0. terms lists where a
+          -- placement may start (for a one-term post, where it is offered): null when it may start
+          -- wherever a placement of its span fits.
           select jsonb_agg(coalesce(post.capacity, 0) order by n) as capacity,
                  jsonb_agg(coalesce(post.min_fill, 0) order by n) as min_fill,
-                 case when count(post.term) = cardinality(p.term_weeks) then null
-                      else jsonb_agg(n order by n) filter (where post.term is not null) end as terms
+                 case when count(post.term) filter (where post.may_start) = cardinality(p.term_weeks) - pos.span + 1
+                      then null
+                      else coalesce(jsonb_agg(n order by n) filter (where post.may_start), '[]') end as terms
             from generate_series(1, cardinality(p.term_weeks)) n
             left join public.allocation_run_posts post
               on post.allocation_run_id = r.id and post.position_id = pos.id and post.term = n
@@ -98,6 +107,37 @@ begin
         join public.positions pos on pos.id = pin.position_id
        where pin.allocation_run_id = r.id
     ) pins
+    cross join lateral (
+      select jsonb_object_agg(g.name, members.list order by g.ordinal) as doc
+        from public.allocation_run_groups g
+        cross join lateral (
+          select jsonb_agg(pos.key order by m.ordinal) as list
+            from public.allocation_run_group_members m
+            join public.positions pos on pos.id = m.position_id
+           where m.allocation_run_id = g.allocation_run_id and m.group_name = g.name
+        ) members
+       where g.allocation_run_id = r.id
+    ) grouped
+    cross join lateral (
+      select jsonb_agg(jsonb_build_object('name', lr.name, 'group', lr.group_name,
+                                          'min', lr.min_placements, 'max', lr.max_placements)
+                       order by lr.ordinal) as list
+        from public.allocation_run_line_rules lr
+       where lr.allocation_run_id = r.id
+    ) line_rules
+    cross join lateral (
+      select jsonb_agg(jsonb_build_object('name', l.name, 'if', start.key, 'then', targets.list)
+                       order by l.ordinal) as list
+        from public.allocation_run_links l
+        join public.positions start on start.id = l.if_position_id
+        cross join lateral (
+          select jsonb_agg(pos.key order by t.ordinal) as list
+            from public.allocation_run_link_targets t
+            join public.positions pos on pos.id = t.position_id
+           where t.allocation_run_id = l.allocation_run_id and t.link_name = l.name
+        ) targets
+       where l.allocation_run_id = r.id
+    ) links
    where r.id = export_instance.allocation_run;
   if doc is null then
     raise exception 'allocation_run: no allocation run with id %', export_instance.allocation_run
@@ -108,7 +148,8 @@ end
 $$;
 comment on function planner.export_instance(uuid) is
   'The instance document (receptor-planner/instance@1) of an allocation run, rebuilt from the tables: '
-  'capacity and min_fill as per-term lists (0 where not offered), terms null when all are offered. '
+  'capacity and min_fill as per-term lists (0 where not offered), terms the start terms (null when a placement '
+  'may start wherever it fits), and the local rules (groups, line_rules, links, home_site_min_terms). '
   'The solver reads its problem through this function.';
 
 create or replace function planner.export_solution(allocation_run uuid) returns jsonb

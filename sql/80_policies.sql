@@ -141,6 +141,74 @@ drop policy if exists "Planners remove pins of their org's allocation runs" on p
 create policy "Planners remove pins of their org's allocation runs" on public.allocation_run_pins for delete to authenticated
   using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('planner'))));
 
+-- ---------------------------------------------------------------- local rules (admins), through their allocation run, as posts
+
+drop policy if exists "Groups are visible to members of their org" on public.allocation_run_groups;
+create policy "Groups are visible to members of their org" on public.allocation_run_groups for select to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('viewer'))));
+drop policy if exists "Admins define groups in their org's allocation runs" on public.allocation_run_groups;
+create policy "Admins define groups in their org's allocation runs" on public.allocation_run_groups for insert to authenticated
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins change groups of their org's allocation runs" on public.allocation_run_groups;
+create policy "Admins change groups of their org's allocation runs" on public.allocation_run_groups for update to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))))
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins delete groups of their org's allocation runs" on public.allocation_run_groups;
+create policy "Admins delete groups of their org's allocation runs" on public.allocation_run_groups for delete to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Group members are visible to members of their org" on public.allocation_run_group_members;
+create policy "Group members are visible to members of their org" on public.allocation_run_group_members for select to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('viewer'))));
+drop policy if exists "Admins add positions to their org's groups" on public.allocation_run_group_members;
+create policy "Admins add positions to their org's groups" on public.allocation_run_group_members for insert to authenticated
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins change members of their org's groups" on public.allocation_run_group_members;
+create policy "Admins change members of their org's groups" on public.allocation_run_group_members for update to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))))
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins take positions out of their org's groups" on public.allocation_run_group_members;
+create policy "Admins take positions out of their org's groups" on public.allocation_run_group_members for delete to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Line rules are visible to members of their org" on public.allocation_run_line_rules;
+create policy "Line rules are visible to members of their org" on public.allocation_run_line_rules for select to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('viewer'))));
+drop policy if exists "Admins set line rules in their org's allocation runs" on public.allocation_run_line_rules;
+create policy "Admins set line rules in their org's allocation runs" on public.allocation_run_line_rules for insert to authenticated
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins change line rules of their org's allocation runs" on public.allocation_run_line_rules;
+create policy "Admins change line rules of their org's allocation runs" on public.allocation_run_line_rules for update to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))))
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins delete line rules of their org's allocation runs" on public.allocation_run_line_rules;
+create policy "Admins delete line rules of their org's allocation runs" on public.allocation_run_line_rules for delete to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Links are visible to members of their org" on public.allocation_run_links;
+create policy "Links are visible to members of their org" on public.allocation_run_links for select to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('viewer'))));
+drop policy if exists "Admins link posts in their org's allocation runs" on public.allocation_run_links;
+create policy "Admins link posts in their org's allocation runs" on public.allocation_run_links for insert to authenticated
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins change links of their org's allocation runs" on public.allocation_run_links;
+create policy "Admins change links of their org's allocation runs" on public.allocation_run_links for update to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))))
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins delete links of their org's allocation runs" on public.allocation_run_links;
+create policy "Admins delete links of their org's allocation runs" on public.allocation_run_links for delete to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Link targets are visible to members of their org" on public.allocation_run_link_targets;
+create policy "Link targets are visible to members of their org" on public.allocation_run_link_targets for select to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('viewer'))));
+drop policy if exists "Admins add link targets in their org's allocation runs" on public.allocation_run_link_targets;
+create policy "Admins add link targets in their org's allocation runs" on public.allocation_run_link_targets for insert to authenticated
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins change link targets of their org's allocation runs" on public.allocation_run_link_targets;
+create policy "Admins change link targets of their org's allocation runs" on public.allocation_run_link_targets for update to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))))
+  with check (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+drop policy if exists "Admins remove link targets of their org's allocation runs" on public.allocation_run_link_targets;
+create policy "Admins remove link targets of their org's allocation runs" on public.allocation_run_link_targets for delete to authenticated
+  using (allocation_run_id in (select r.id from public.allocation_runs r where r.org_id in (select planner._my_orgs('admin'))));
+
 -- ---------------------------------------------------------------- planner runs: planners queue and cancel them; the worker writes the outcome
 
 drop policy if exists "Planner runs are visible to members of their org" on public.allocation_planner_runs;

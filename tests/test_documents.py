@@ -1,9 +1,10 @@
 """The instance and solution documents in and out of the database.
 
-A story in four parts: a valid document goes in and lands in the expected
-rows; it comes back out as the same instance; every invalid field is refused
-with its path and leaves nothing behind; the current job lines come out as a
-solution document.
+A story in five parts: a valid document goes in and lands in the expected
+rows; it comes back out as the same instance; a service's own rules (sites,
+spans, groups, line rules, links, a home site, leave preferences) make the
+same trip; every invalid field is refused with its path and leaves nothing
+behind; the current job lines come out as a solution document.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def test_import_writes_the_expected_rows(conn):
     assert run[:5] == ("Acacia Health PGY1 2027", "2027-01-04", 52, "PGY1", [10, 10, 10, 10, 12])
     # leave is stored with every default filled in
     assert run[5] == {"weeks": 5, "patterns": [[5], [2, 3]], "min_gap_weeks": 13, "within_term": True,
-                      "max_concurrent": 2, "fixed_blocks": [], "front_load_target": None}
+                      "max_concurrent": 2, "fixed_blocks": [], "front_load_target": None,
+                      "blocked_weeks": [], "preferred_groups": []}
     assert run[6] == "2027.1"
     posts = conn.execute("""
         select pos.key, post.term, post.capacity, post.min_fill from allocation_run_posts post
@@ -112,9 +114,123 @@ def test_export_instance_is_exact_for_a_canonical_document(conn):
     assert [p["key"] for p in exported["positions"]] == ["ED1", "MED1", "PSY1", "RELIEF", "SURG1"]
 
 
+def test_a_document_without_local_rules_comes_back_without_them(conn):
+    exported = export(conn, import_doc(conn, small_doc()))
+    assert (exported["groups"], exported["line_rules"], exported["links"], exported["home_site_min_terms"]) == \
+        ({}, [], [], None)
+    assert {(p["site"], p["span"]) for p in exported["positions"]} == {(None, 1)}
+    assert (exported["leave"]["blocked_weeks"], exported["leave"]["preferred_groups"]) == ([], [])
+
+
 def test_export_instance_of_an_unknown_run_is_an_error(conn):
     with pytest.raises(psycopg.errors.NoDataFound):
         export(conn, "00000000-0000-0000-0000-000000000000")
+
+
+# ---------------------------------------------------------------- local rules: the same trip
+
+LOCAL_RULE_TABLES = ("allocation_run_groups", "allocation_run_group_members", "allocation_run_line_rules",
+                     "allocation_run_links", "allocation_run_link_targets")
+
+
+def local_rules_doc() -> dict:
+    """small_doc with every local rule: sites and a home site, two posts of two terms (one starting
+    only in terms 1 and 3, one wherever it fits), groups, line rules, a link, blocked and preferred
+    leave. Lists are deliberately not in alphabetical order, so an export that sorts is caught."""
+    doc = small_doc()
+    for position in doc["positions"]:
+        position["site"] = "Bendigo"
+    doc["positions"] += [
+        {"key": "COMM", "name": "Community", "specialty": "General Practice", "categories": ["A"], "capacity": 1,
+         "span": 2, "terms": [3, 1], "site": "Echuca"},
+        {"key": "RURAL", "name": "Rural", "specialty": "Rural Medicine", "categories": ["A", "C"],
+         "capacity": [1, 2, 1, 2, 1], "min_fill": [0, 1, 0, 0, 0], "span": 2, "terms": None, "site": "Echuca"},
+    ]
+    doc["groups"] = {"non-core": ["PSY1", "RELIEF", "COMM"], "core": ["SURG1", "MED1", "ED1"]}
+    doc["line_rules"] = [{"name": "core surgery", "group": "core", "min": 1},
+                         {"name": "at most two non-core", "group": "non-core", "max": 2},
+                         {"name": "a core term", "group": "core", "min": 1, "max": 3}]
+    doc["links"] = [{"name": "Echuca with psychiatry", "if": "COMM", "then": ["PSY1", "MED1"]},
+                    {"name": "rural with surgery", "if": "RURAL", "then": ["SURG1"]}]
+    doc["home_site_min_terms"] = 3
+    doc["leave"]["blocked_weeks"] = [2, 1]
+    doc["leave"]["preferred_groups"] = ["non-core"]
+    return doc
+
+
+def local_rule_counts(conn) -> dict[str, int]:
+    return {t: conn.execute(f"select count(*) from public.{t}").fetchone()[0] for t in LOCAL_RULE_TABLES}
+
+
+def test_import_writes_the_local_rules(conn):
+    before = local_rule_counts(conn)
+    run_id = import_doc(conn, local_rules_doc())
+    after = local_rule_counts(conn)
+    assert {t: after[t] - before[t] for t in LOCAL_RULE_TABLES} == {
+        "allocation_run_groups": 2, "allocation_run_group_members": 6, "allocation_run_line_rules": 3,
+        "allocation_run_links": 2, "allocation_run_link_targets": 3}
+    # a span post has a row in every term a placement covers, and says where one may start
+    posts = conn.execute("""
+        select pos.key, pos.span, pos.site, array_agg(array[post.term, post.may_start::int] order by post.term)
+          from allocation_run_posts post join positions pos on pos.id = post.position_id
+         where post.allocation_run_id = %s and pos.key in ('COMM', 'MED1') group by 1, 2, 3 order by 1""",
+                         [run_id]).fetchall()
+    assert posts == [("COMM", 2, "Echuca", [[1, 1], [2, 0], [3, 1], [4, 0]]),
+                     ("MED1", 1, "Bendigo", [[1, 1], [2, 1], [3, 1], [4, 1], [5, 1]])]
+    groups = conn.execute("""
+        select g.ordinal, g.name, array_agg(pos.key order by m.ordinal)
+          from allocation_run_groups g join allocation_run_group_members m
+            on m.allocation_run_id = g.allocation_run_id and m.group_name = g.name
+          join positions pos on pos.id = m.position_id
+         where g.allocation_run_id = %s group by 1, 2 order by 1""", [run_id]).fetchall()
+    # import_instance takes jsonb, which keeps an object's keys shortest first: groups are numbered in
+    # that order; lists keep the document's
+    assert groups == [(1, "core", ["SURG1", "MED1", "ED1"]), (2, "non-core", ["PSY1", "RELIEF", "COMM"])]
+    rules = conn.execute("select ordinal, name, group_name, min_placements, max_placements "
+                         "from allocation_run_line_rules where allocation_run_id = %s order by ordinal",
+                         [run_id]).fetchall()
+    assert rules == [(1, "core surgery", "core", 1, None), (2, "at most two non-core", "non-core", None, 2),
+                     (3, "a core term", "core", 1, 3)]
+    assert conn.execute("select home_site_min_terms from allocation_runs where id = %s", [run_id]).fetchone()[0] == 3
+    leave = conn.execute("select p.leave from allocation_plans p join allocation_runs r on r.plan_id = p.id "
+                         "where r.id = %s", [run_id]).fetchone()[0]
+    assert (leave["blocked_weeks"], leave["preferred_groups"]) == ([1, 2], ["non-core"])
+
+
+def test_local_rules_round_trip(conn):
+    doc = local_rules_doc()
+    exported = export(conn, import_doc(conn, doc))
+    assert parse_instance(exported) == canonical(parse_instance(doc))
+
+
+def test_local_rules_come_back_in_document_order(conn):
+    doc = local_rules_doc()
+    exported = export(conn, import_doc(conn, doc))
+    # jsonb keeps no key order, so groups come back by name; each group's members keep theirs
+    assert exported["groups"] == doc["groups"]
+    assert exported["line_rules"] == [{"min": None, "max": None, **rule} for rule in doc["line_rules"]]
+    assert exported["links"] == doc["links"]
+    assert exported["home_site_min_terms"] == 3
+    positions = {p["key"]: p for p in exported["positions"]}
+    assert (positions["COMM"]["span"], positions["COMM"]["terms"], positions["COMM"]["site"]) == (2, [1, 3], "Echuca")
+    assert (positions["RURAL"]["span"], positions["RURAL"]["terms"]) == (2, None)  # every start that fits
+    assert positions["RURAL"]["capacity"] == [1, 2, 1, 2, 1] and positions["RURAL"]["min_fill"] == [0, 1, 0, 0, 0]
+    assert positions["COMM"]["capacity"] == [1, 1, 1, 1, 0]  # term 5: no placement covers it
+    assert (positions["SURG1"]["span"], positions["SURG1"]["terms"]) == (1, [1, 3, 5])
+
+
+def test_an_existing_position_with_another_span_or_site_is_refused(conn):
+    first = import_doc(conn, local_rules_doc())
+    org = conn.execute("select org_id from allocation_runs where id = %s", [first]).fetchone()[0]
+    doc = local_rules_doc()
+    doc["positions"][-1]["span"] = 1
+    doc["positions"][-1]["site"] = "Bendigo"
+    before = {**table_counts(conn), **local_rule_counts(conn)}
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
+        import_doc(conn, doc, org)
+    assert err.value.diag.message_primary == ("positions[6].key: position 'RURAL' already exists in this org with a "
+                                              "different site, span; use the stored attributes or another key")
+    assert {**table_counts(conn), **local_rule_counts(conn)} == before
 
 
 # ---------------------------------------------------------------- invalid documents: the field path, nothing written
@@ -142,6 +258,11 @@ MUTATIONS = [
     ("affinity asymmetric", set_at(["affinity", "weights", "Surgery", "General Medicine"], 7),
      "affinity.weights.Surgery.General Medicine:"),
     ("leave pattern not summing", set_at(["leave", "patterns"], [[5], [2, 2]]), "leave.patterns[1]:"),
+    ("group of an unknown post", set_at(["groups"], {"core": ["MED1", "NOPE"]}), "groups.core[1]: unknown position"),
+    ("link to an unknown post", set_at(["links"], [{"name": "l", "if": "MED1", "then": ["NOPE"]}]),
+     "links[0].then[0]: unknown position"),
+    ("leave preferring an unknown group", set_at(["leave", "preferred_groups"], ["core"]),
+     "leave.preferred_groups[0]: unknown group"),
 ]
 
 
@@ -149,11 +270,11 @@ MUTATIONS = [
 def test_an_invalid_field_is_named_and_nothing_is_written(conn, mutate, prefix):
     doc = copy.deepcopy(small_doc())
     mutate(doc)
-    before = table_counts(conn)
+    before = {**table_counts(conn), **local_rule_counts(conn)}
     with pytest.raises(psycopg.errors.InvalidParameterValue) as err:
         import_doc(conn, doc)
     assert err.value.diag.message_primary.startswith(prefix), err.value.diag.message_primary
-    assert table_counts(conn) == before
+    assert {**table_counts(conn), **local_rule_counts(conn)} == before
 
 
 # ---------------------------------------------------------------- export_solution

@@ -273,7 +273,8 @@ def test_plan_leave_is_validated_and_normalised(conn, world):
             "allocation_plans.leave.patterns[0]: blocks sum to 4 weeks")
     leave = conn.execute("select leave from allocation_plans where id = %s", [world["plan"]]).fetchone()[0]
     assert leave == {"weeks": 5, "patterns": [[5]], "min_gap_weeks": 0, "within_term": True,
-                     "max_concurrent": None, "fixed_blocks": [], "front_load_target": None}
+                     "max_concurrent": None, "fixed_blocks": [], "front_load_target": None,
+                     "blocked_weeks": [], "preferred_groups": []}
 
 
 def test_unknown_cohort(conn, world):

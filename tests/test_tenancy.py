@@ -141,6 +141,134 @@ def test_a_planner_edits_lines_by_hand_inside_the_org(conn, world):
     assert conn.execute("select name from job_lines where id = %s", [line]).fetchone()[0] == "Surgical line"
 
 
+# ---------------------------------------------------------------- a service's own rules stay in its org
+
+LOCAL_RULE_TABLES = ("allocation_run_groups", "allocation_run_group_members", "allocation_run_line_rules",
+                     "allocation_run_links", "allocation_run_link_targets")
+
+
+def position_id(conn, org, key) -> str:
+    return conn.execute("select id from positions where org_id = %s and key = %s", [org, key]).fetchone()[0]
+
+
+def give_local_rules(conn, allocation_run, org) -> None:
+    """A group "core" (MED, SUR), a line rule over it and a link from ED to MED, as the admin would write them."""
+    with conn.transaction():  # a group and a link are whole at commit
+        conn.execute("insert into allocation_run_groups (allocation_run_id, name, ordinal) values (%s, 'core', 1)",
+                     [allocation_run])
+        for ordinal, key in enumerate(("MED", "SUR"), start=1):
+            conn.execute("insert into allocation_run_group_members (allocation_run_id, group_name, position_id, "
+                         "ordinal) values (%s, 'core', %s, %s)", [allocation_run, position_id(conn, org, key), ordinal])
+        conn.execute("insert into allocation_run_line_rules (allocation_run_id, name, ordinal, group_name, "
+                     "min_placements, max_placements) values (%s, 'core terms', 1, 'core', 1, 2)", [allocation_run])
+        conn.execute("insert into allocation_run_links (allocation_run_id, name, ordinal, if_position_id) "
+                     "values (%s, 'ED with medicine', 1, %s)", [allocation_run, position_id(conn, org, "ED")])
+        conn.execute("insert into allocation_run_link_targets (allocation_run_id, link_name, position_id, ordinal) "
+                     "values (%s, 'ED with medicine', %s, 1)", [allocation_run, position_id(conn, org, "MED")])
+
+
+def local_rule_rows(conn, allocation_run) -> dict[str, int]:
+    return {t: conn.execute(f"select count(*) from {t} where allocation_run_id = %s", [allocation_run]).fetchone()[0]
+            for t in LOCAL_RULE_TABLES}
+
+
+@pytest.fixture
+def rules(conn, world) -> dict:
+    """The world, each org's run with local rules of its own; their rows as the owner counts them."""
+    for org in ("acacia", "banksia"):
+        give_local_rules(conn, world[f"{org}_run"], world[org])
+    return {org: local_rule_rows(conn, world[f"{org}_run"]) for org in ("acacia", "banksia")}
+
+
+def test_local_rules_are_read_in_their_own_org_only(conn, world, rules):
+    assert rules["banksia"] == dict.fromkeys(LOCAL_RULE_TABLES, 1) | {"allocation_run_group_members": 2}
+    with acting_as(conn, world["rival"]):  # Banksia's planner reads Banksia's rules...
+        assert local_rule_rows(conn, world["banksia_run"]) == rules["banksia"]
+        assert local_rule_rows(conn, world["acacia_run"]) == dict.fromkeys(LOCAL_RULE_TABLES, 0)  # ...not Acacia's
+    for member in ("viewer", "planner", "admin"):
+        with acting_as(conn, world[member]):
+            assert local_rule_rows(conn, world["acacia_run"]) == rules["acacia"]
+            assert local_rule_rows(conn, world["banksia_run"]) == dict.fromkeys(LOCAL_RULE_TABLES, 0), member
+    with acting_as(conn, world["stranger"]):
+        assert local_rule_rows(conn, world["acacia_run"]) == dict.fromkeys(LOCAL_RULE_TABLES, 0)
+    # nor through the export, which reads as the caller: the run is not there for them
+    with pytest.raises(psycopg.errors.NoDataFound):
+        with acting_as(conn, world["admin"]):
+            conn.execute("select planner.export_instance(%s)", [world["banksia_run"]])
+
+
+@pytest.mark.parametrize("table, columns, values", [
+    ("allocation_run_groups", "allocation_run_id, name, ordinal", "%(run)s, 'mine', 2"),
+    ("allocation_run_line_rules", "allocation_run_id, name, ordinal, group_name, max_placements",
+     "%(run)s, 'mine', 2, 'core', 0"),
+    ("allocation_run_links", "allocation_run_id, name, ordinal, if_position_id", "%(run)s, 'mine', 2, %(position)s"),
+    ("allocation_run_group_members", "allocation_run_id, group_name, position_id, ordinal",
+     "%(run)s, 'core', %(position)s, 3"),
+    ("allocation_run_link_targets", "allocation_run_id, link_name, position_id, ordinal",
+     "%(run)s, 'ED with medicine', %(position)s, 2"),
+], ids=["group", "line rule", "link", "group member", "link target"])
+def test_an_admin_writes_no_local_rule_into_another_orgs_run(conn, world, rules, table, columns, values):
+    insert = f"insert into {table} ({columns}) values ({values})"
+    theirs = {"run": world["banksia_run"], "position": position_id(conn, world["banksia"], "PSY")}
+    real = denied(conn, world["admin"], insert, theirs)
+    made_up = denied(conn, world["admin"], insert, {**theirs, "run": uuid.uuid4()})
+    assert real.sqlstate == made_up.sqlstate == "42501"
+    anonymous = [re.sub(r"[0-9a-f-]{36}", "<id>", e.diag.message_primary) for e in (real, made_up)]
+    assert anonymous[0] == anonymous[1] == (f"{table}.allocation_run_id: permission denied: "
+                                            "no allocation_runs row <id> in an org where you are an admin")
+    assert local_rule_rows(conn, world["banksia_run"]) == rules["banksia"]
+
+
+def test_an_admin_changes_and_deletes_none_of_another_orgs_local_rules(conn, world, rules):
+    before = conn.execute("select name, min_placements, max_placements from allocation_run_line_rules "
+                          "where allocation_run_id = %s", [world["banksia_run"]]).fetchall()
+    with acting_as(conn, world["admin"]):
+        run = [world["banksia_run"]]
+        assert conn.execute("update allocation_run_groups set name = 'mine' where allocation_run_id = %s",
+                            run).rowcount == 0
+        assert conn.execute("update allocation_run_line_rules set max_placements = 0 where allocation_run_id = %s",
+                            run).rowcount == 0
+        assert conn.execute("update allocation_run_links set name = 'mine' where allocation_run_id = %s",
+                            run).rowcount == 0
+        for table in ("allocation_run_link_targets", "allocation_run_links", "allocation_run_line_rules",
+                      "allocation_run_group_members", "allocation_run_groups"):
+            assert conn.execute(f"delete from {table} where allocation_run_id = %s", run).rowcount == 0, table
+    assert local_rule_rows(conn, world["banksia_run"]) == rules["banksia"]
+    assert conn.execute("select name, min_placements, max_placements from allocation_run_line_rules "
+                        "where allocation_run_id = %s", [world["banksia_run"]]).fetchall() == before
+
+
+def test_an_admins_rules_name_only_their_own_runs_posts(conn, world, rules):
+    insert = ("insert into allocation_run_group_members (allocation_run_id, group_name, position_id, ordinal) "
+              "values (%s, 'core', %s, 3)")
+    theirs = denied(conn, world["admin"], insert, [world["acacia_run"], position_id(conn, world["banksia"], "PSY")])
+    made_up = denied(conn, world["admin"], insert, [world["acacia_run"], uuid.uuid4()])
+    anonymous = [re.sub(r"[0-9a-f-]{36}", "<id>", e.diag.message_primary) for e in (theirs, made_up)]
+    assert anonymous[0] == anonymous[1] == \
+        "allocation_run_group_members.position_id: no position <id> offered in this allocation run"
+    link = ("insert into allocation_run_link_targets (allocation_run_id, link_name, position_id, ordinal) "
+            "values (%s, 'ED with medicine', %s, 2)")
+    assert denied(conn, world["admin"], link, [world["acacia_run"], position_id(conn, world["banksia"], "PSY")]) \
+        .sqlstate == "23503"
+    with acting_as(conn, world["admin"]):  # the same statements with Acacia's own post
+        conn.execute(insert, [world["acacia_run"], position_id(conn, world["acacia"], "PSY")])
+        conn.execute(link, [world["acacia_run"], position_id(conn, world["acacia"], "PSY")])
+    assert local_rule_rows(conn, world["acacia_run"])["allocation_run_group_members"] == \
+        rules["acacia"]["allocation_run_group_members"] + 1
+
+
+def test_only_admins_define_local_rules(conn, world, rules):
+    rule = ("insert into allocation_run_line_rules (allocation_run_id, name, ordinal, group_name, max_placements) "
+            "values (%s, 'at most two core terms', 2, 'core', 2)")
+    for member in ("viewer", "planner"):
+        assert denied(conn, world[member], rule, [world["acacia_run"]]).sqlstate == "42501", member
+    with acting_as(conn, world["admin"]):
+        conn.execute(rule, [world["acacia_run"]])
+    # the solver reads the run with its rules through the export, and the checker passes its lines
+    solution = solved_lines(conn, world["acacia_run"])
+    assert len(solution["lines"]) == 4
+
+
 # ---------------------------------------------------------------- members
 
 def test_admins_manage_members_of_their_own_org(conn, world):

@@ -85,6 +85,8 @@ def leave_document(leave: Leave) -> dict:
         "max_concurrent": leave.max_concurrent,
         "fixed_blocks": [{"start_week": s, "weeks": n} for s, n in leave.fixed_blocks],
         "front_load_target": leave.front_load_target,
+        "blocked_weeks": list(leave.blocked_weeks),
+        "preferred_groups": list(leave.preferred_groups),
     }
 
 
@@ -127,12 +129,16 @@ def import_instance(plpy, doc_text, org_id=None) -> str:
                    [org_id, plan_name, inst.cohort, list(inst.term_weeks),
                     json.dumps(leave_document(inst.leave))])
     run_id = _one(plpy, "insert into public.allocation_runs "
-                        "(org_id, plan_id, name, start_date, period_weeks, affinity_profile_id) "
-                        "values ($1, $2, $3, $4, $5, $6) returning id",
-                  ["uuid", "uuid", "text", "date", "int", "uuid"],
-                  [org_id, plan_id, plan_name, inst.start_date.isoformat(), inst.period_weeks, profile_id])
+                        "(org_id, plan_id, name, start_date, period_weeks, affinity_profile_id, home_site_min_terms) "
+                        "values ($1, $2, $3, $4, $5, $6, $7) returning id",
+                  ["uuid", "uuid", "text", "date", "int", "uuid", "int"],
+                  [org_id, plan_id, plan_name, inst.start_date.isoformat(), inst.period_weeks, profile_id,
+                   inst.home_site_min_terms])
     _posts(plpy, inst, run_id, position_ids)
     _pins(plpy, inst, run_id, position_ids)
+    _groups(plpy, inst, run_id, position_ids)
+    _line_rules(plpy, inst, run_id)
+    _links(plpy, inst, run_id, position_ids)
     return run_id
 
 
@@ -166,7 +172,7 @@ def _teams(plpy, inst: Instance, org_id) -> dict[str, str]:
 
 
 _POSITION_FIELDS = ("name", "team", "specialty", "subspecialty", "categories",
-                    "service", "nights", "rural", "non_clinical", "excludable")
+                    "service", "nights", "rural", "non_clinical", "excludable", "site", "span")
 
 
 def _positions(plpy, inst: Instance, org_id, teams: dict[str, str]) -> dict[str, str]:
@@ -189,11 +195,12 @@ def _positions(plpy, inst: Instance, org_id, teams: dict[str, str]) -> dict[str,
             continue
         ids[p.key] = _one(
             plpy, "insert into public.positions (org_id, team_id, key, name, specialty, subspecialty, categories, "
-                  "service, nights, rural, non_clinical, excludable) "
-                  "values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id",
-            ["uuid", "uuid", "text", "text", "text", "text", "text[]", "bool", "bool", "bool", "bool", "bool"],
+                  "service, nights, rural, non_clinical, excludable, site, span) "
+                  "values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning id",
+            ["uuid", "uuid", "text", "text", "text", "text", "text[]", "bool", "bool", "bool", "bool", "bool",
+             "text", "int"],
             [org_id, teams.get(p.team), p.key, p.name, p.specialty, p.subspecialty, list(p.categories),
-             p.service, p.nights, p.rural, p.non_clinical, p.excludable])
+             p.service, p.nights, p.rural, p.non_clinical, p.excludable, p.site, p.span])
     return ids
 
 
@@ -221,16 +228,20 @@ def _affinity(plpy, inst: Instance, org_id):
 
 
 def _posts(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
-    """One allocation_run_posts row per position and offered term."""
-    cols: tuple[list, list, list, list] = ([], [], [], [])
+    """One allocation_run_posts row per position and offered term (for a span post, every term a
+    placement may cover), saying whether a placement may start there."""
+    cols: tuple[list, list, list, list, list] = ([], [], [], [], [])
     for p in inst.positions:
+        starts = set(p.start_terms)
         for term in p.terms:
-            for col, value in zip(cols, (position_ids[p.key], term, p.capacity[term - 1], p.min_fill[term - 1])):
+            row = (position_ids[p.key], term, p.capacity[term - 1], p.min_fill[term - 1], term in starts)
+            for col, value in zip(cols, row):
                 col.append(value)
-    _execute(plpy, "insert into public.allocation_run_posts (allocation_run_id, position_id, term, capacity, min_fill) "
-                   "select $1, u.* from unnest($2::uuid[], $3::int[], $4::int[], $5::int[]) "
-                   "as u(position_id, term, capacity, min_fill)",
-             ["uuid", "uuid[]", "int[]", "int[]", "int[]"], [run_id, *cols])
+    _execute(plpy, "insert into public.allocation_run_posts "
+                   "(allocation_run_id, position_id, term, capacity, min_fill, may_start) "
+                   "select $1, u.* from unnest($2::uuid[], $3::int[], $4::int[], $5::int[], $6::bool[]) "
+                   "as u(position_id, term, capacity, min_fill, may_start)",
+             ["uuid", "uuid[]", "int[]", "int[]", "int[]", "bool[]"], [run_id, *cols])
 
 
 def _pins(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
@@ -241,6 +252,54 @@ def _pins(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
              ["uuid", "int[]", "int[]", "uuid[]"],
              [run_id, [p.line for p in inst.pins], [p.term for p in inst.pins],
               [position_ids[p.position] for p in inst.pins]])
+
+
+# The local rules keep each item's place in the document (ordinal, from 1), so the export gives
+# them back in the same order (groups in the order of the jsonb object they arrive in).
+
+def _groups(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
+    """The groups, then their members."""
+    if not inst.groups:
+        return
+    _execute(plpy, "insert into public.allocation_run_groups (allocation_run_id, name, ordinal) "
+                   "select $1, u.* from unnest($2::text[]) with ordinality as u(name, ordinal)",
+             ["uuid", "text[]"], [run_id, list(inst.groups)])
+    members = [(name, position_ids[key], ordinal)
+               for name, keys in inst.groups.items() for ordinal, key in enumerate(keys, start=1)]
+    _execute(plpy, "insert into public.allocation_run_group_members (allocation_run_id, group_name, position_id, "
+                   "ordinal) select $1, u.* from unnest($2::text[], $3::uuid[], $4::int[]) "
+                   "as u(group_name, position_id, ordinal)",
+             ["uuid", "text[]", "uuid[]", "int[]"], [run_id, *map(list, zip(*members))])
+
+
+def _line_rules(plpy, inst: Instance, run_id) -> None:
+    if not inst.line_rules:
+        return
+    rules = inst.line_rules
+    _execute(plpy, "insert into public.allocation_run_line_rules (allocation_run_id, name, group_name, "
+                   "min_placements, max_placements, ordinal) "
+                   "select $1, u.* from unnest($2::text[], $3::text[], $4::int[], $5::int[]) with ordinality "
+                   "as u(name, group_name, min_placements, max_placements, ordinal)",
+             ["uuid", "text[]", "text[]", "int[]", "int[]"],
+             [run_id, [r.name for r in rules], [r.group for r in rules], [r.min for r in rules],
+              [r.max for r in rules]])
+
+
+def _links(plpy, inst: Instance, run_id, position_ids: dict[str, str]) -> None:
+    """The links, then the posts each asks for."""
+    if not inst.links:
+        return
+    _execute(plpy, "insert into public.allocation_run_links (allocation_run_id, name, if_position_id, ordinal) "
+                   "select $1, u.* from unnest($2::text[], $3::uuid[]) with ordinality as u(name, if_position_id, "
+                   "ordinal)",
+             ["uuid", "text[]", "uuid[]"],
+             [run_id, [link.name for link in inst.links], [position_ids[link.when] for link in inst.links]])
+    targets = [(link.name, position_ids[key], ordinal)
+               for link in inst.links for ordinal, key in enumerate(link.then, start=1)]
+    _execute(plpy, "insert into public.allocation_run_link_targets (allocation_run_id, link_name, position_id, "
+                   "ordinal) select $1, u.* from unnest($2::text[], $3::uuid[], $4::int[]) "
+                   "as u(link_name, position_id, ordinal)",
+             ["uuid", "text[]", "uuid[]", "int[]"], [run_id, *map(list, zip(*targets))])
 
 
 # ---------------------------------------------------------------- solving

@@ -18,8 +18,9 @@ declare
 begin
   foreach table_name in array array[
       'orgs', 'org_members', 'teams', 'positions', 'affinity_profiles', 'allocation_plans', 'allocation_runs',
-      'allocation_run_posts', 'allocation_run_pins', 'allocation_planner_runs', 'job_lines', 'rotations',
-      'job_lines_history', 'planner_execution_logs'] loop
+      'allocation_run_posts', 'allocation_run_pins', 'allocation_run_groups', 'allocation_run_group_members',
+      'allocation_run_line_rules', 'allocation_run_links', 'allocation_run_link_targets', 'allocation_planner_runs',
+      'job_lines', 'rotations', 'job_lines_history', 'planner_execution_logs'] loop
     execute format('revoke all on public.%I from public, anon, authenticated', table_name);
     execute format('grant select on public.%I to authenticated', table_name);
     execute format('grant select, insert, update, delete on public.%I to service_role', table_name);
@@ -36,19 +37,32 @@ grant update (name) on public.orgs to authenticated;
 grant insert (org_id, user_id, role), update (role), delete on public.org_members to authenticated;
 grant insert (org_id, name), update (name), delete on public.teams to authenticated;
 grant insert (org_id, team_id, key, name, specialty, subspecialty, categories, service, nights, rural,
-              non_clinical, excludable),
+              non_clinical, excludable, site, span),
       update (team_id, key, name, specialty, subspecialty, categories, service, nights, rural, non_clinical,
-              excludable),
+              excludable, site, span),
       delete on public.positions to authenticated;
 grant insert (org_id, name, version, source, weights), update (name, version, source, weights), delete
   on public.affinity_profiles to authenticated;
 grant insert (org_id, name, cohort, term_weeks, leave), update (name, cohort, term_weeks, leave), delete
   on public.allocation_plans to authenticated;
-grant insert (org_id, plan_id, name, start_date, period_weeks, affinity_profile_id),
-      update (plan_id, name, start_date, period_weeks, affinity_profile_id), delete
+grant insert (org_id, plan_id, name, start_date, period_weeks, affinity_profile_id, home_site_min_terms),
+      update (plan_id, name, start_date, period_weeks, affinity_profile_id, home_site_min_terms), delete
   on public.allocation_runs to authenticated;
-grant insert (allocation_run_id, position_id, term, capacity, min_fill), update (capacity, min_fill), delete
+grant insert (allocation_run_id, position_id, term, capacity, min_fill, may_start),
+      update (capacity, min_fill, may_start), delete
   on public.allocation_run_posts to authenticated;
+-- A run's local rules: never moved to another run (allocation_run_id is set on insert only).
+grant insert (allocation_run_id, name, ordinal), update (name, ordinal), delete
+  on public.allocation_run_groups to authenticated;
+grant insert (allocation_run_id, group_name, position_id, ordinal), update (position_id, ordinal), delete
+  on public.allocation_run_group_members to authenticated;
+grant insert (allocation_run_id, name, ordinal, group_name, min_placements, max_placements),
+      update (name, ordinal, group_name, min_placements, max_placements), delete
+  on public.allocation_run_line_rules to authenticated;
+grant insert (allocation_run_id, name, ordinal, if_position_id), update (name, ordinal, if_position_id), delete
+  on public.allocation_run_links to authenticated;
+grant insert (allocation_run_id, link_name, position_id, ordinal), update (position_id, ordinal), delete
+  on public.allocation_run_link_targets to authenticated;
 grant insert (allocation_run_id, line_no, term, position_id), update (position_id), delete
   on public.allocation_run_pins to authenticated;
 -- A run is inserted as a request; status, attempt and the outcome are the worker's.

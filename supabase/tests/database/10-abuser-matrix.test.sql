@@ -12,7 +12,7 @@
 -- tests/test_pgtap.py checks that the two agree cell by cell.
 
 begin;
-select plan(570);
+select plan(710);
 
 -- ---------------------------------------------------------------- fixture: org A with a row in every table, org B beside it
 
@@ -66,7 +66,10 @@ insert into fixture (name, value, type) values
         "categories": ["A"], "capacity": 2},
        {"key": "SUR", "name": "General Surgery", "specialty": "General Surgery", "categories": ["D"], "capacity": 2},
        {"key": "ED", "name": "Emergency", "specialty": "Emergency Medicine", "categories": ["C"], "capacity": 2}],
-     "pins": [{"line": 1, "term": 1, "position": "MED"}]}$doc$, 'jsonb'),
+     "pins": [{"line": 1, "term": 1, "position": "MED"}],
+     "groups": {"core": ["MED", "SUR"], "spare": ["ED"]},
+     "line_rules": [{"name": "core terms", "group": "core", "min": 1}],
+     "links": [{"name": "ED with medicine", "if": "ED", "then": ["MED"]}]}$doc$, 'jsonb'),
   ('doc_b', $doc${
      "format": "receptor-planner/instance@1", "org": {"name": "Matrix Org B"}, "cohort": "PGY3+",
      "start_date": "2027-01-04", "term_weeks": [26, 26], "leave": {"weeks": 0},
@@ -74,7 +77,8 @@ insert into fixture (name, value, type) values
        {"key": "MED", "name": "General Medicine", "specialty": "General Medicine", "categories": ["A"], "capacity": 2}],
      "pins": []}$doc$, 'jsonb');
 
--- Each org a service of its own: team, positions, plan, allocation run, posts (and org A a pin).
+-- Each org a service of its own: team, positions, plan, allocation run, posts (and org A a pin and
+-- local rules: groups, a line rule, a link).
 insert into fixture (name, value) values
   ('run_a', planner.import_instance((select value::jsonb from fixture where name = 'doc_a'), pg_temp.id('org_a'))),
   ('run_b', planner.import_instance((select value::jsonb from fixture where name = 'doc_b'), pg_temp.id('org_b')));
@@ -187,6 +191,26 @@ insert into expectations (target, action, anon, non_member, viewer_a, planner_a,
   ('allocation_run_pins',          'insert',   'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
   ('allocation_run_pins',          'update',   'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
   ('allocation_run_pins',          'delete',   'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
+  ('allocation_run_groups',         'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('allocation_run_groups',         'insert',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_groups',         'update',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_groups',         'delete',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_group_members',  'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('allocation_run_group_members',  'insert',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_group_members',  'update',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_group_members',  'delete',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_line_rules',     'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('allocation_run_line_rules',     'insert',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_line_rules',     'update',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_line_rules',     'delete',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_links',          'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('allocation_run_links',          'insert',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_links',          'update',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_links',          'delete',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_link_targets',   'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('allocation_run_link_targets',   'insert',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_link_targets',   'update',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
+  ('allocation_run_link_targets',   'delete',  'deny', 'deny', 'deny',  'deny',  'allow', 'deny', 'allow'),
   ('allocation_planner_runs',      'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
   ('allocation_planner_runs',      'insert',   'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
   ('allocation_planner_runs',      'update',   'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
@@ -282,6 +306,65 @@ insert into statements values
   ('allocation_run_pins', 'update', $$update public.allocation_run_pins set position_id = {position_sur}
                                        where allocation_run_id = {run_a} and line_no = 1 and term = 1$$),
   ('allocation_run_pins', 'delete', $$delete from public.allocation_run_pins where allocation_run_id = {run_a}$$),
+  ('allocation_run_groups', 'select', $$select 1 from public.allocation_run_groups where allocation_run_id = {run_a}$$),
+  -- A group lists at least one position (checked at commit): the group and its member in one statement.
+  ('allocation_run_groups', 'insert', $$with g as (insert into public.allocation_run_groups (allocation_run_id, name, ordinal)
+                                                   values ({run_a}, 'new group', 9) returning allocation_run_id, name)
+                                        insert into public.allocation_run_group_members (allocation_run_id, group_name,
+                                                                                         position_id, ordinal)
+                                        select allocation_run_id, name, {position_ed}, 1 from g$$),
+  -- Renaming a group renames it in its members and line rules too.
+  ('allocation_run_groups', 'update', $$update public.allocation_run_groups set name = 'core renamed'
+                                        where allocation_run_id = {run_a} and name = 'core'$$),
+  ('allocation_run_groups', 'delete', $$delete from public.allocation_run_groups
+                                        where allocation_run_id = {run_a} and name = 'spare'$$),
+  ('allocation_run_group_members', 'select', $$select 1 from public.allocation_run_group_members
+                                               where allocation_run_id = {run_a}$$),
+  ('allocation_run_group_members', 'insert', $$insert into public.allocation_run_group_members
+                                               (allocation_run_id, group_name, position_id, ordinal)
+                                               values ({run_a}, 'spare', {position_med}, 2)$$),
+  ('allocation_run_group_members', 'update', $$update public.allocation_run_group_members set ordinal = 3
+                                               where allocation_run_id = {run_a} and group_name = 'core'
+                                                 and position_id = {position_sur}$$),
+  ('allocation_run_group_members', 'delete', $$delete from public.allocation_run_group_members
+                                               where allocation_run_id = {run_a} and group_name = 'core'
+                                                 and position_id = {position_sur}$$),
+  ('allocation_run_line_rules', 'select', $$select 1 from public.allocation_run_line_rules where allocation_run_id = {run_a}$$),
+  ('allocation_run_line_rules', 'insert', $$insert into public.allocation_run_line_rules
+                                            (allocation_run_id, name, ordinal, group_name, min_placements, max_placements)
+                                            values ({run_a}, 'at most one core term', 2, 'core', null, 1)$$),
+  ('allocation_run_line_rules', 'update', $$update public.allocation_run_line_rules set max_placements = 2
+                                            where allocation_run_id = {run_a} and name = 'core terms'$$),
+  ('allocation_run_line_rules', 'delete', $$delete from public.allocation_run_line_rules
+                                            where allocation_run_id = {run_a} and name = 'core terms'$$),
+  ('allocation_run_links', 'select', $$select 1 from public.allocation_run_links where allocation_run_id = {run_a}$$),
+  -- A link asks for at least one post (checked at commit): the link and its target in one statement.
+  ('allocation_run_links', 'insert', $$with l as (insert into public.allocation_run_links (allocation_run_id, name, ordinal,
+                                                                                         if_position_id)
+                                                  values ({run_a}, 'surgery with ED', 2, {position_sur})
+                                                  returning allocation_run_id, name)
+                                       insert into public.allocation_run_link_targets (allocation_run_id, link_name,
+                                                                                       position_id, ordinal)
+                                       select allocation_run_id, name, {position_ed}, 1 from l$$),
+  ('allocation_run_links', 'update', $$update public.allocation_run_links set name = 'ED with general medicine'
+                                       where allocation_run_id = {run_a} and name = 'ED with medicine'$$),
+  ('allocation_run_links', 'delete', $$delete from public.allocation_run_links
+                                       where allocation_run_id = {run_a} and name = 'ED with medicine'$$),
+  ('allocation_run_link_targets', 'select', $$select 1 from public.allocation_run_link_targets
+                                              where allocation_run_id = {run_a}$$),
+  ('allocation_run_link_targets', 'insert', $$insert into public.allocation_run_link_targets
+                                              (allocation_run_id, link_name, position_id, ordinal)
+                                              values ({run_a}, 'ED with medicine', {position_sur}, 2)$$),
+  ('allocation_run_link_targets', 'update', $$update public.allocation_run_link_targets set ordinal = 2
+                                              where allocation_run_id = {run_a} and link_name = 'ED with medicine'$$),
+  -- The link keeps a target (checked at commit): its only one is swapped for another.
+  ('allocation_run_link_targets', 'delete', $$with gone as (delete from public.allocation_run_link_targets
+                                                             where allocation_run_id = {run_a}
+                                                               and link_name = 'ED with medicine'
+                                                            returning allocation_run_id, link_name, ordinal)
+                                              insert into public.allocation_run_link_targets (allocation_run_id,
+                                                                                              link_name, position_id, ordinal)
+                                              select allocation_run_id, link_name, {position_sur}, ordinal from gone$$),
   ('allocation_planner_runs', 'select', $$select 1 from public.allocation_planner_runs where id = {planner_run_done}$$),
   ('allocation_planner_runs', 'insert', $$insert into public.allocation_planner_runs (allocation_run, n_job_lines)
                                           values ({run_a}, 2)$$),

@@ -7,7 +7,7 @@
 -- JWT claims).
 
 begin;
-select plan(37);
+select plan(52);
 
 -- ---------------------------------------------------------------- actors
 
@@ -99,19 +99,27 @@ select is(planner.import_instance($doc${
     "positions": [
       {"key": "MED", "name": "General Medicine", "specialty": "General Medicine", "categories": ["A"], "capacity": 2},
       {"key": "SUR", "name": "General Surgery", "specialty": "General Surgery", "categories": ["D"], "capacity": 2}],
-    "pins": []}$doc$, pg_temp.id('org_a')) is not null, true, 'org A imports its service');
+    "pins": [],
+    "groups": {"core": ["MED"]},
+    "links": [{"name": "surgery with medicine", "if": "SUR", "then": ["MED"]}]}$doc$, pg_temp.id('org_a')) is not null,
+  true, 'org A imports its service');
 select is(planner.import_instance($doc${
     "format": "receptor-planner/instance@1", "org": {"name": "Attacks Org B"}, "cohort": "PGY3+",
     "start_date": "2027-01-04", "term_weeks": [26, 26], "leave": {"weeks": 0},
     "positions": [
-      {"key": "SECRET", "name": "B's own post", "specialty": "General Medicine", "categories": ["A"], "capacity": 2}],
-    "pins": []}$doc$, pg_temp.id('org_b')) is not null, true, 'org B imports its service');
+      {"key": "SECRET", "name": "B's own post", "specialty": "General Medicine", "categories": ["A"], "capacity": 2},
+      {"key": "SECRET2", "name": "B's other post", "specialty": "Surgery", "categories": ["D"], "capacity": 2}],
+    "pins": [],
+    "groups": {"secret group": ["SECRET"]},
+    "line_rules": [{"name": "secret rule", "group": "secret group", "max": 1}],
+    "links": [{"name": "secret link", "if": "SECRET", "then": ["SECRET2"]}]}$doc$, pg_temp.id('org_b')) is not null,
+  true, 'org B imports its service, with local rules');
 insert into fixture
 select 'run_a', id from public.allocation_runs where org_id = pg_temp.id('org_a')
 union all select 'run_b', id from public.allocation_runs where org_id = pg_temp.id('org_b')
 union all select 'position_med', id from public.positions where org_id = pg_temp.id('org_a') and key = 'MED'
 union all select 'position_sur', id from public.positions where org_id = pg_temp.id('org_a') and key = 'SUR'
-union all select 'position_b', id from public.positions where org_id = pg_temp.id('org_b')
+union all select 'position_b', id from public.positions where org_id = pg_temp.id('org_b') and key = 'SECRET'
 union all select 'plan_a', plan_id from public.allocation_runs where org_id = pg_temp.id('org_a')
 union all select 'plan_b', plan_id from public.allocation_runs where org_id = pg_temp.id('org_b');
 
@@ -292,6 +300,84 @@ select is(
                                        affinity_profile_id) values (%L, %L, '2029-01-01', 52, %L) returning id$$,
                                        pg_temp.id('org_a'), pg_temp.id('plan_a'), pg_temp.id('made_up'))),
   'an allocation run with another org''s affinity profile is answered as for a made-up profile');
+
+-- ---------------------------------------------------------------- local rules stay in their org
+
+-- Org B's group, its member, its line rule, its link and the link's target: five rows.
+create function pg_temp.local_rule_rows(run uuid) returns text language sql as $$
+  select format($q$select (select count(*) from public.allocation_run_groups where allocation_run_id = %1$L)
+                        + (select count(*) from public.allocation_run_group_members where allocation_run_id = %1$L)
+                        + (select count(*) from public.allocation_run_line_rules where allocation_run_id = %1$L)
+                        + (select count(*) from public.allocation_run_links where allocation_run_id = %1$L)
+                        + (select count(*) from public.allocation_run_link_targets where allocation_run_id = %1$L)$q$,
+                run) $$;
+select is(pg_temp.as_actor('planner_b', pg_temp.local_rule_rows(pg_temp.id('run_b'))), '5',
+          'org B''s planner reads org B''s groups, line rules and links');
+select is(pg_temp.as_actor('admin_a', pg_temp.local_rule_rows(pg_temp.id('run_b'))), '0',
+          'org A''s admin reads none of them');
+select throws_ok(
+  format($q$select pg_temp.as_actor('admin_a', $$insert into public.allocation_run_groups (allocation_run_id, name, ordinal)
+            values (%L, 'mine', 2) returning name$$)$q$, pg_temp.id('run_b')),
+  '42501',
+  format('allocation_run_groups.allocation_run_id: permission denied: no allocation_runs row %s in an org where you are an admin',
+         pg_temp.id('run_b')),
+  'org A''s admin cannot add a group to org B''s allocation run');
+select throws_ok(
+  format($q$select pg_temp.as_actor('admin_a', $$insert into public.allocation_run_line_rules (allocation_run_id, name,
+            ordinal, group_name, max_placements) values (%L, 'mine', 2, 'secret group', 0) returning name$$)$q$,
+         pg_temp.id('run_b')),
+  '42501',
+  format('allocation_run_line_rules.allocation_run_id: permission denied: no allocation_runs row %s in an org where you are an admin',
+         pg_temp.id('run_b')),
+  'nor a line rule over org B''s group');
+select throws_ok(
+  format($q$select pg_temp.as_actor('admin_a', $$insert into public.allocation_run_link_targets (allocation_run_id,
+            link_name, position_id, ordinal) values (%L, 'secret link', %L, 2) returning link_name$$)$q$,
+         pg_temp.id('run_b'), pg_temp.id('position_b')),
+  '42501',
+  format('allocation_run_link_targets.allocation_run_id: permission denied: no allocation_runs row %s in an org where you are an admin',
+         pg_temp.id('run_b')),
+  'nor a target to org B''s link');
+select is(pg_temp.as_actor('admin_a', format($$with changed as (update public.allocation_run_groups set name = 'mine'
+            where allocation_run_id = %L returning 1) select count(*) from changed$$, pg_temp.id('run_b'))),
+          '0', 'org A''s admin renames none of org B''s groups');
+select is(pg_temp.as_actor('admin_a', format($$with changed as (update public.allocation_run_line_rules set max_placements = 2
+            where allocation_run_id = %L returning 1) select count(*) from changed$$, pg_temp.id('run_b'))),
+          '0', 'changes none of org B''s line rules');
+select is(pg_temp.as_actor('admin_a', format($$with changed as (update public.allocation_run_links set name = 'mine'
+            where allocation_run_id = %L returning 1) select count(*) from changed$$, pg_temp.id('run_b'))),
+          '0', 'renames none of org B''s links');
+select is(pg_temp.as_actor('admin_a', format($$with gone as (delete from public.allocation_run_line_rules
+            where allocation_run_id = %L returning 1) select count(*) from gone$$, pg_temp.id('run_b'))),
+          '0', 'deletes none of org B''s line rules');
+select is(pg_temp.as_actor('admin_a', format($$with gone as (delete from public.allocation_run_groups
+            where allocation_run_id = %L returning 1) select count(*) from gone$$, pg_temp.id('run_b'))),
+          '0', 'deletes none of org B''s groups');
+select is(pg_temp.as_actor('planner_b', pg_temp.local_rule_rows(pg_temp.id('run_b'))), '5',
+          'org B''s local rules are all still there');
+-- Org A's rules may name only posts org A's run offers: another org's post is answered as a made-up one.
+select is(
+  pg_temp.answer_to('admin_a', format($$insert into public.allocation_run_group_members (allocation_run_id, group_name,
+                                       position_id, ordinal) values (%L, 'core', %L, 2) returning ordinal$$,
+                                       pg_temp.id('run_a'), pg_temp.id('position_b'))),
+  '23503 allocation_run_group_members.position_id: no position <id> offered in this allocation run',
+  'org A''s admin cannot put org B''s post in org A''s group');
+select is(
+  pg_temp.answer_to('admin_a', format($$insert into public.allocation_run_group_members (allocation_run_id, group_name,
+                                       position_id, ordinal) values (%L, 'core', %L, 2) returning ordinal$$,
+                                       pg_temp.id('run_a'), pg_temp.id('made_up'))),
+  '23503 allocation_run_group_members.position_id: no position <id> offered in this allocation run',
+  'the same answer for a post that does not exist');
+select is(
+  pg_temp.answer_to('admin_a', format($$insert into public.allocation_run_links (allocation_run_id, name, ordinal,
+                                       if_position_id) values (%L, 'to B', 2, %L) returning name$$,
+                                       pg_temp.id('run_a'), pg_temp.id('position_b'))),
+  '23503 allocation_run_links.if_position_id: no position <id> offered in this allocation run',
+  'nor start a link from org B''s post');
+select is(pg_temp.as_actor('admin_a', format($$insert into public.allocation_run_group_members (allocation_run_id,
+            group_name, position_id, ordinal) values (%L, 'core', %L, 2) returning group_name$$,
+            pg_temp.id('run_a'), pg_temp.id('position_sur'))),
+          'core', 'the same statement with a post org A''s run offers adds it to the group');
 
 -- ---------------------------------------------------------------- hand edits keep the tiling
 
