@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from builders import default_lines, instance, post, posts_of, solve_checked
 from receptor_planner.checker import check
-from receptor_planner_tools.generator import generate, generate_with_plan
+from receptor_planner_tools.generator import generate, generate_with_plan, group_places, planted_rules
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,6 +99,38 @@ def test_every_planted_line_of_a_generated_service_is_built(size, seed, tight):
     solver builds at least as many."""
     doc, plan = generate_with_plan(size, seed, tight)
     solve_checked(doc, len(plan), ["VIC_PGY1"], seconds=8, planted=len(plan))
+
+
+@pytest.mark.slow
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.booleans())
+def test_every_planted_line_of_a_service_with_local_rules_is_built(seed, tight):
+    """A regional service with every local rule at once (core line rules, a link, a home site, a
+    two-term community post, fixed year-end leave, blocked orientation weeks, preferred leave terms)
+    under VIC_PGY1 and DISTINCT_SPECIALTIES: tight or loose, the solver builds every planted line."""
+    doc, plan = generate_with_plan("real-regional", seed, tight)
+    solve_checked(doc, len(plan), planted_rules("real-regional"), seconds=60, planted=len(plan))
+
+
+@pytest.mark.slow
+def test_every_planted_line_of_a_metropolitan_service_with_local_rules_is_built():
+    doc, plan = generate_with_plan("real-metropolitan", 0)
+    solve_checked(doc, len(plan), planted_rules("real-metropolitan"), seconds=120, planted=len(plan))
+
+
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.booleans())
+def test_a_core_group_short_of_places_bounds_the_lines(seed, tight):
+    """A core group offers fewer placements than there are planted lines, and its line rule asks one
+    of every line: as many lines as possible are at most that many, and the solver's proven bound
+    says so (arithmetic, no search needed)."""
+    doc, plan = generate_with_plan("real-regional", seed, tight, impossible=True)
+    places = min(group_places(doc, rule["group"]) for rule in doc["line_rules"])
+    assert places < len(plan)
+    solution = solve_checked(doc, len(plan), planted_rules("real-regional"), seconds=60)
+    assert len(solution["lines"]) <= places
+    assert solution["metrics"]["lines_upper_bound"] <= places
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -64,9 +64,9 @@ from receptor_planner.model.variables import create_variables
 from receptor_planner.rules import Rules, resolve_rules
 from receptor_planner.solution import SOLUTION_FORMAT, rotations
 from .cluster import run_worker
-from .generator import generate
+from .generator import REAL_SIZES, generate, planted_rules
 
-SIZES = ("rural", "regional", "metropolitan", "stress")
+SIZES = ("rural", "regional", "metropolitan", "stress", *REAL_SIZES)
 SECTIONS = (1, 2, 3, 4, 5)
 SEEDS = (0, 1)
 RULESET = ["VIC_PGY1"]
@@ -82,6 +82,7 @@ LATENCY_TARGET = 2.0  # the issue: a new run starts within 2 s of its insert (p9
 TINY = ("rural", 0)
 # section 4
 LOOSE_CASES = (("loose", False), ("loose, short of category D", True))  # (service, impossible)
+LOOSE_SIZES = ("rural", "regional", "metropolitan", "stress")  # whose impossible mode withdraws category D
 LOOSE_SEED = 1
 LOOSE_RULES = ["VIC_PGY1", "MAX_1_RURAL"]
 LOOSE_WORKERS = (1, 2)  # as shipped; the racing baseline
@@ -260,7 +261,8 @@ def straightforward(instance: Instance, rules: Rules, n: int, seconds: float, se
     status = solver.solve(model, first)
     size = f"{len(x) + n * len(options)} booleans"
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        lines = [(tuple(posts[p].key for (line, _, p), var in x.items() if line == l and solver.boolean_value(var)),
+        held = {(line, t): posts[p].key for (line, t, p), var in x.items() if solver.boolean_value(var)}
+        lines = [(tuple(held[l, t] for t in range(1, instance.n_terms + 1)),  # x is not in term order (span posts)
                   options[next(o for o, var in enumerate(y[l]) if solver.boolean_value(var))])
                  for l in range(n)]
         return Built(lines, "COMPLETED", bound=n, first_seconds=first.at, note=size)
@@ -286,11 +288,11 @@ class FirstSolution(cp_model.CpSolverSolutionCallback):
             self.at = round(time.monotonic() - self.start, 3)
 
 
-def this_solver(instance: Instance, n: int, seconds: float) -> Built:
+def this_solver(instance: Instance, n: int, seconds: float, constraints: list[str] = RULESET) -> Built:
     """receptor_planner.solve.solve, in process: all n lines (no allow_partial), as a run asks."""
     from receptor_planner.solve import solve
 
-    request = parse_request({"n_job_lines": n, "constraints": RULESET, "max_seconds": seconds,
+    request = parse_request({"n_job_lines": n, "constraints": constraints, "max_seconds": seconds,
                              "seed": SOLVER_SEED}, instance.cohort, instance.n_terms)
     result = solve(instance, request)
     m = result.metrics
@@ -303,12 +305,12 @@ def this_solver(instance: Instance, n: int, seconds: float) -> Built:
                  bound=m.get("lines_upper_bound"), first_seconds=m.get("time_to_first_solution"), note=note)
 
 
-def solution_document(instance: Instance, n: int, built: Built) -> dict:
+def solution_document(instance: Instance, n: int, built: Built, constraints: list[str] = RULESET) -> dict:
     """A receptor-planner/solution@1 document of what a method built, for the checker."""
     return {
         "format": SOLUTION_FORMAT,
         "status": "COMPLETED" if built.lines else built.status,
-        "request": {"n_job_lines": n, "constraints": RULESET, "allow_partial": len(built.lines) < n},
+        "request": {"n_job_lines": n, "constraints": constraints, "allow_partial": len(built.lines) < n},
         "lines": [{"name": f"Line {i}", "rotations": rotations(instance, posts, option.weeks())}
                   for i, (posts, option) in enumerate(built.lines, start=1)],
         "metrics": {"lines_requested": n, "lines_built": len(built.lines)},
@@ -316,11 +318,17 @@ def solution_document(instance: Instance, n: int, built: Built) -> dict:
     }
 
 
-def build(method: str, instance: Instance, n: int, seconds: float) -> Built:
-    """Run one of METHODS on the instance."""
-    rules = resolve_rules(RULESET, instance.cohort)
+def constraints_for(size: str) -> list[str]:
+    """The rulesets a size is measured under: VIC_PGY1; for a service with local rules, the rulesets
+    its planted lines keep (VIC_PGY1 and DISTINCT_SPECIALTIES), its own rules coming with the instance."""
+    return planted_rules(size) if size in REAL_SIZES else list(RULESET)
+
+
+def build(method: str, instance: Instance, n: int, seconds: float, constraints: list[str] = RULESET) -> Built:
+    """Run one of METHODS on the instance under ``constraints``."""
+    rules = resolve_rules(constraints, instance.cohort)
     if method == "this solver":
-        return this_solver(instance, n, seconds)
+        return this_solver(instance, n, seconds, constraints)
     if method == "greedy first-fit":
         return greedy(instance, rules, n)
     if method == "straightforward CP-SAT":
@@ -335,11 +343,12 @@ def evaluate(method: str, size: str, seed: int, seconds: float) -> dict:
     doc = generate(size, seed)
     instance = parse_instance(doc)
     n = instance.default_lines()
+    constraints = constraints_for(size)
     started = time.monotonic()
-    built = build(method, instance, n, seconds)
+    built = build(method, instance, n, seconds, constraints)
     total = time.monotonic() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    violations = check(doc, solution_document(instance, n, built))
+    violations = check(doc, solution_document(instance, n, built, constraints))
     posts = [p for p, _ in built.lines]
     hamming = metrics.hamming(posts)
     excludable = {p.key for p in instance.positions if p.excludable}
@@ -349,6 +358,8 @@ def evaluate(method: str, size: str, seed: int, seconds: float) -> dict:
             "violations": len(violations), "violation_rules": dict(Counter(v.rule for v in violations)),
             "duplicates": len(posts) - len(set(posts)) if posts else None,
             "hamming_min": hamming["hamming_min"], "hamming_mean": hamming["hamming_mean"],
+            "leave_preferred_share": metrics.leave_preferred_share(
+                instance, [(posts, option.free) for posts, option in built.lines]),
             "unfilled_excludable": sum(u["unfilled"] for u in unfilled if u["position"] in excludable)
             if posts else None,
             "first_seconds": built.first_seconds, "total_seconds": round(total, 3),
@@ -442,9 +453,10 @@ def reproduce(size: str, impossible: bool, workers: int, seconds: float) -> dict
 
 
 def reproducibility_section(sizes: list[str], seconds: float, say) -> dict:
-    """Section 4: each loose case solved LOOSE_RUNS times per worker count, each in its own process."""
+    """Section 4: each loose case solved LOOSE_RUNS times per worker count, each in its own process,
+    on the sizes of LOOSE_SIZES among ``sizes``."""
     rows = []
-    for size in sizes:
+    for size in (s for s in sizes if s in LOOSE_SIZES):
         for case, impossible in LOOSE_CASES:
             for workers in LOOSE_WORKERS:
                 say(f"reproducibility: {size}, {case}, {workers} worker(s) ...")
@@ -1128,26 +1140,30 @@ def solver_report(s: dict) -> str:
     rows = []
     for r in s["rows"]:
         if r.get("status") == "ERROR":
-            rows.append([r["size"], r["seed"], r["method"], "ERROR"] + [None] * 9 + [r["note"]])
+            rows.append([r["size"], r["seed"], r["method"], "ERROR"] + [None] * 10 + [r["note"]])
             continue
         violations = str(r["violations"]) + (" (" + ", ".join(f"{k} {v}" for k, v in
                                                                 r["violation_rules"].items()) + ")"
                                              if r["violations"] else "")
         rows.append([r["size"], r["seed"], r["method"], f"{r['built']} / {r['n']} / "
                      f"{r['bound'] if r['bound'] is not None else '—'}", violations, r["duplicates"],
-                     r["hamming_min"], r["hamming_mean"], r["unfilled_excludable"],
+                     r["hamming_min"], r["hamming_mean"], r["unfilled_excludable"], r.get("leave_preferred_share"),
                      _seconds(r["first_seconds"]), _seconds(r["total_seconds"]), r["peak_mib"],
                      r["status"], r["note"]])
     headers = ["size", "seed", "method", "lines built / requested / proven bound", "checker violations",
                "duplicate lines", "Hamming min", "Hamming mean", "unfilled excludable places",
-               "first complete solution (s)", "total (s)", "peak RSS (MiB)", "status", "notes"]
+               "planned leave in preferred terms", "first complete solution (s)", "total (s)", "peak RSS (MiB)",
+               "status", "notes"]
     return "\n".join([
         "## 3. The solver per size, offline",
         "",
         f"`generator.generate(size, seed)` (tight: every post filled exactly, a planted solution), seeds "
-        f"{', '.join(map(str, SEEDS))}; VIC_PGY1; n = `parse_instance(doc).default_lines()`, all n lines asked "
-        f"(no allow_partial). Each solve runs in a fresh process (multiprocessing, spawn), solver seed "
-        f"{SOLVER_SEED}:",
+        f"{', '.join(map(str, SEEDS))}; VIC_PGY1, and for the services with local rules "
+        f"({', '.join(f'`{size}`' for size in REAL_SIZES)}: core terms by line rules, a linked second-site post, "
+        "a home site, a two-term community post, fixed year-end leave, blocked orientation weeks, leave preferred "
+        f"in non-core terms) {' + '.join(planted_rules(REAL_SIZES[0]))}; n = `parse_instance(doc).default_lines()`, "
+        "all n lines asked (no allow_partial). Each solve runs in a fresh process (multiprocessing, spawn), "
+        f"solver seed {SOLVER_SEED}:",
         "",
         f"* **this solver**: `receptor_planner.solve.solve`, max_seconds {s['seconds']:g}, one CP-SAT worker (the "
         "default, reproducible). Notes list its stages' CP-SAT statuses.",
@@ -1156,12 +1172,13 @@ def solver_report(s: dict) -> str:
         "give); a stuck line is restarted with the post list rotated by one, at most once per post; then for "
         "each line the first leave option that keeps every week within max_concurrent. It proves no bound.",
         f"* **straightforward CP-SAT**: the model of `shared/solver-notes.md` (in `bench.py`): a boolean per "
-        "line, term and post and per line and leave option (`leave.leave_options`), every VIC_PGY1 rule, no "
+        "line, term and post and per line and leave option (`leave.leave_options`), every rule of the run, no "
         f"symmetry handling, no objective; {BASELINE_WORKERS} CP-SAT workers, time limit {2 * s['seconds']:g} s.",
         "",
         "Violations come from `receptor_planner.checker` on the solution document built with "
         "`solution.rotations` (a partial result misses MIN_FILL places by construction). Unfilled excludable "
-        "places count places short of min_fill on excludable posts (`metrics.unfilled`). On a tight instance "
+        "places count places short of min_fill on excludable posts (`metrics.unfilled`). Planned leave in preferred "
+        "terms is `metrics.leave_preferred_share` (— where the service prefers no terms). On a tight instance "
         "every complete set of lines fills each post exactly, so the mean Hamming distance is fixed by the "
         "capacities and cannot tell complete results apart; duplicates and the minimum distance can. First complete "
         "solution and total are wall seconds from before the model is built; peak RSS is the process's "

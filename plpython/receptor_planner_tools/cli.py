@@ -68,8 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure queue latency, pgbench beside a solve, and the solver against "
                                          "two baselines; write a markdown report (takes about 15 minutes)")
-    bench.add_argument("--sizes", default="rural,regional,metropolitan,stress",
-                       help="instance sizes for the solver section (default: all four)")
+    bench.add_argument("--sizes", default="rural,regional,metropolitan,stress,real-regional,real-metropolitan",
+                       help="instance sizes for the solver section (default: all six)")
     bench.add_argument("--seconds", type=float, default=60.0,
                        help="this solver's time limit (default 60); the straightforward model gets twice it")
     bench.add_argument("--out", type=Path, default=Path("bench/results.md"), help="default bench/results.md")
