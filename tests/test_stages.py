@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from builders import instance, post, posts_of, solve_checked
+from builders import default_lines, instance, post, posts_of, solve_checked
 from receptor_planner import solve
 from receptor_planner.solve import STAGES, Stage, Stopped, run_polled
 
@@ -104,3 +104,18 @@ def test_run_polled_hands_the_work_error_to_the_caller():
 
     with pytest.raises(ValueError, match="inside the worker"):
         run_polled(work, lambda: False, lambda: None, "test")
+
+
+def test_a_stage_stopped_by_its_cap_reports_its_bound(monkeypatch):
+    """On a real-shaped service the smallest distance is slow to prove: with a small cap the stage
+    stops, keeps what it found and says how far from proven it is."""
+    from receptor_planner_tools.generator import generate, planted_rules
+
+    doc = generate("real-regional", 0)
+    capped = Stage("smallest", lambda after: after.lm.add_smallest_distance(4), maximize=True, effort=0.3)
+    monkeypatch.setattr(solve, "STAGES", (capped,))
+    metrics = solve_checked(doc, default_lines(doc), constraints=planted_rules("real-regional"),
+                            planted=default_lines(doc))["metrics"]
+    assert metrics["solver_status"]["smallest"] == "FEASIBLE"
+    bound, found = metrics["stage_bound"]["smallest"], metrics["hamming_min"]
+    assert found <= bound <= 4 and metrics["gap"]["smallest"] == bound - found

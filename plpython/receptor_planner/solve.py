@@ -33,6 +33,7 @@ from .model.repair import repair
 from .rules import resolve_rules
 
 POLL_SECONDS = 0.15
+STAGE_EFFORT = 1.5  # deterministic time: about three seconds of one core
 MOST_POSSIBLE_WORK = 0.2  # the least deterministic time worth asking how many lines are possible
 
 
@@ -214,16 +215,20 @@ def _affinity(after: _After):
 # smallest and keep the mean. If they stop short of the bound on a small service, CP-SAT maximises
 # the smallest with an indicator per pair of lines and term, which then holds it while the mean is
 # optimised. Otherwise the mean stage runs free and the swaps follow it; if they cannot win the
-# smallest back, the lines from before the mean stage stay. The mean stage has a small fixed
-# budget: it rarely proves, and more buys little. The others may take half the work left, so a
-# stage that cannot prove its optimum leaves work for the ones after it.
+# smallest back, the lines from before the mean stage stay. The swaps run before the duplicates
+# stage too: lines they set apart are no longer duplicates. The mean stage has a small fixed
+# budget: it rarely proves, and more buys little. The others may take half the work left, and at
+# most STAGE_EFFORT, so a stage that cannot prove its optimum stops, reports its bound and leaves
+# work for the ones after it: proofs of these objectives, not the lines, would set the time.
 STAGES = (
-    Stage("unfilled", _unfilled, maximize=False, share=0.5, sort_hint=False),
-    Stage("duplicates", _duplicate_lines, maximize=False, share=0.5),
-    Stage("smallest_distance", _smallest, maximize=True, share=0.5, polish="before",
+    Stage("unfilled", _unfilled, maximize=False, share=0.5, effort=STAGE_EFFORT, sort_hint=False),
+    Stage("duplicates", _duplicate_lines, maximize=False, share=0.5, effort=STAGE_EFFORT, polish="before",
+          applies=lambda after: after.smallest_upper is not None),
+    Stage("smallest_distance", _smallest, maximize=True, share=0.5, effort=STAGE_EFFORT, polish="before",
           applies=lambda after: after.smallest_upper is not None),
     Stage("mean_distance", _mean, maximize=False, effort=3.0, polish="after", guard="KEPT_SMALLEST"),
-    Stage("affinity", _affinity, maximize=True, hold=False, share=0.5, sort_hint=False, guard="KEPT_DIVERSITY"),
+    Stage("affinity", _affinity, maximize=True, hold=False, share=0.5, effort=STAGE_EFFORT, sort_hint=False,
+          guard="KEPT_DIVERSITY"),
 )
 
 
