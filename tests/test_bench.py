@@ -103,3 +103,15 @@ def test_the_idle_memory_baseline_imports_the_solver_in_a_fresh_process():
     """The memory column's baseline: a new interpreter that imported the core solver, nothing solved."""
     mib = bench.in_fresh_process(bench.idle_process_mib, timeout=120)
     assert 20 < mib < 2000
+
+
+def test_the_targets_verdict_names_each_service_that_misses():
+    row = {"method": "this solver", "size": "real-regional", "seed": 0, "n": 44, "built": 44, "bound": 44,
+           "violations": 0, "first_seconds": 0.2, "total_seconds": 3.0, "leave_preferred_share": 1.0}
+    slow = {**row, "seed": 1, "total_seconds": 7.5}
+    large = {**row, "size": "stress", "n": 302, "total_seconds": 60.0}  # beyond the targets' size
+    baseline = {**row, "method": "greedy first-fit", "total_seconds": 99.0}
+    verdict = bench.targets_verdict([row, slow, large, baseline])
+    assert "whole solve within 5 s: **missed** on real-regional seed 1" in verdict
+    assert "first complete solution within 1 s: **met**" in verdict and "stress" not in verdict
+    assert "on the 2 services" in verdict

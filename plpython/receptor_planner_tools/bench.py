@@ -1191,6 +1191,8 @@ def solver_report(s: dict) -> str:
         "",
         table(["size", "seed", "this solver", "greedy first-fit", "straightforward CP-SAT",
                "straightforward ÷ this solver"], _speed_rows(s["rows"])),
+        "",
+        targets_verdict(s["rows"]),
     ])
 
 
@@ -1224,6 +1226,34 @@ def reproducibility_report(r: dict) -> str:
                "checker violations (each run)", "constructed start", "CP-SAT searches", "reproducible",
                "same lines in every run", "Hamming min", "total s (each run)", "peak RSS (MiB)"], rows),
     ])
+
+
+TARGET_MOST_LINES = 150  # the speed targets hold on services of up to this many lines
+TARGET_FIRST_SECONDS = 1.0
+TARGET_TOTAL_SECONDS = 5.0
+TARGET_PREFERRED_SHARE = 0.9
+
+
+def targets_verdict(rows: list[dict]) -> str:
+    """Whether this solver met the targets on every service of up to TARGET_MOST_LINES lines: all
+    lines with the count proven and no violation, the first complete solution and the whole solve
+    within their times, and planned leave in preferred terms where a service prefers some."""
+    ours = [r for r in rows if r["method"] == "this solver" and r["n"] <= TARGET_MOST_LINES]
+    checks = [
+        ("all lines, count proven, 0 violations",
+         lambda r: r["built"] == r["bound"] == r["n"] and r["violations"] == 0),
+        (f"first complete solution within {TARGET_FIRST_SECONDS:g} s",
+         lambda r: r["first_seconds"] is not None and r["first_seconds"] <= TARGET_FIRST_SECONDS),
+        (f"whole solve within {TARGET_TOTAL_SECONDS:g} s", lambda r: r["total_seconds"] <= TARGET_TOTAL_SECONDS),
+        (f"at least {TARGET_PREFERRED_SHARE:.0%} of planned leave in preferred terms",
+         lambda r: r["leave_preferred_share"] is None or r["leave_preferred_share"] >= TARGET_PREFERRED_SHARE),
+    ]
+    parts = []
+    for words, met in checks:
+        missed = [f"{r['size']} seed {r['seed']}" for r in ours if not met(r)]
+        parts.append(f"{words}: {'**met**' if not missed else '**missed** on ' + ', '.join(missed)}")
+    return (f"Targets on the {len(ours)} services of up to {TARGET_MOST_LINES} lines (this solver): "
+            + "; ".join(parts) + ".")
 
 
 def _speed_rows(rows: list[dict]) -> list[list]:
