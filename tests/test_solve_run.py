@@ -49,6 +49,23 @@ def test_solve_writes_checked_lines_and_metadata(conn, rural):
     assert events == ["solved", "finished"]
 
 
+def test_a_service_with_every_local_rule_solves_in_full_through_the_database(conn):
+    """The real-shaped regional service: core terms, a linked second-site post, a home site, a
+    two-term community post, fixed and blocked leave weeks, leave preferred in non-core terms."""
+    from receptor_planner_tools.generator import planted_rules
+
+    doc = generate("real-regional", seed=2)
+    allocation_run = import_doc(conn, doc)
+    n = default_lines(doc)
+    outcome = solve(conn, new_run(conn, allocation_run, n, planted_rules("real-regional")))
+    assert outcome["status"] == "COMPLETED" and outcome["written"] is True
+    solution = assert_checked(conn, allocation_run)  # the checker reads the exported local rules too
+    assert len(solution["lines"]) == n
+    metrics = run_row(conn, outcome["run_id"])["meta"]["metrics"]
+    assert metrics["lines_built"] == metrics["lines_upper_bound"] == n
+    assert metrics["leave_preferred_share"] >= 0.9
+
+
 def test_a_second_solve_keeps_the_first_lines_in_history(conn, rural):
     doc, allocation_run = rural
     n = default_lines(doc)

@@ -183,6 +183,7 @@ class _After:
     built: int
     clock: "_Clock"
     search: "_Search"
+    polished: dict | None = None  # the best lines as the swaps last left them: no need to swap again
 
     @property
     def smallest_upper(self) -> int | None:
@@ -260,8 +261,10 @@ def _improve(after: _After) -> None:
 
 def _polish(after: _After) -> None:
     """Same-term swaps on the best lines; patience ends them (same seed, same lines), the time cap is
-    a safety net. The model confirms what they find."""
+    a safety net. The model confirms what they find. Lines they already left as they are, they leave."""
     search, request = after.search, after.request
+    if after.polished is not None and after.polished is after.stages.best:
+        return
     diverse, finished = diversify(after.instance, after.rules, after.stages.best, _pinned_cells(after.instance),
                                   after.clock.left(request.max_seconds) * 0.75, request.seed,
                                   stopped=lambda: bool(search.should_stop and search.should_stop()))
@@ -270,6 +273,9 @@ def _polish(after: _After) -> None:
         search.cut_short("diversity")
     if diverse is not None:
         after.stages.confirm("diversity", diverse)
+    else:
+        after.clock.mark("diversity")
+    after.polished = after.stages.best
 
 
 def _search_lines(instance: Instance, rules, request: Request, bound: int, highest_pin: int,

@@ -304,10 +304,11 @@ def add_line_rule(model: cp_model.CpModel, v, rule: LineRule, guard: Guard = ung
     for group in rule.binding_groups(v.instance):
         cells = [(t, p, rule.amount(weeks)) for t, p, weeks in v.placements(lambda post: group in rule.groups(post))]
         cells = [(t, p, a) for t, p, a in cells if a]
+        amounts = [a for *_, a in cells]
         detail = group if rule.by_group else None
+        placed = v.placed
         for l in v.lines:
-            held = cp_model.LinearExpr.weighted_sum([v.placed[l, t, p] for t, p, _ in cells],
-                                                    [a for *_, a in cells])
+            held = cp_model.LinearExpr.weighted_sum([placed[l, t, p] for t, p, _ in cells], amounts)
             if rule.at_least:
                 guard(model.add(held >= rule.limit * v.active[l]), rule.code, detail)
             else:

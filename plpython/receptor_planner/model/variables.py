@@ -1,6 +1,7 @@
 """The decision variables: which post each line holds in each term, and where its placements start."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -71,8 +72,8 @@ class Variables:
             self._by_post_term.setdefault((p, t), []).append(var)
             if l == 0:
                 self._offered[t].append(p)
-        self._starts = [(t, p, self.instance.placement_weeks(self.posts[p], t))
-                        for (l, t, p) in self.placed if l == 0]
+        first_line = itertools.takewhile(lambda key: key[0] == 0, self.placed)  # every line has the same cells
+        self._starts = [(t, p, self.instance.placement_weeks(self.posts[p], t)) for _, t, p in first_line]
         self._post_starts: dict[int, list[int]] = {}
         for t, p, _ in self._starts:
             self._post_starts.setdefault(p, []).append(t)
@@ -88,7 +89,7 @@ def placement_starts(instance: Instance, p: int) -> list[int]:
 def create_variables(model: cp_model.CpModel, instance: Instance, n_lines: int,
                      allow_partial: bool, forced_lines: set[int]) -> Variables:
     v = Variables(instance, n_lines)
-    starts = {p: placement_starts(instance, p) for p in range(len(instance.positions))}
+    starts = {p: set(placement_starts(instance, p)) for p in range(len(instance.positions))}
     for l in range(n_lines):
         if allow_partial and l not in forced_lines:
             v.active.append(model.new_bool_var(f"active[{l}]"))
@@ -102,7 +103,7 @@ def create_variables(model: cp_model.CpModel, instance: Instance, n_lines: int,
             if post.span == 1:
                 continue
             covering: dict[int, list] = {}
-            for t in starts[p]:
+            for t in sorted(starts[p]):
                 v.placed[l, t, p] = model.new_bool_var(f"placed[{l},{t},{post.key}]")
                 for u in post.covers(t):
                     covering.setdefault(u, []).append(v.placed[l, t, p])
