@@ -70,6 +70,31 @@ def small_doc() -> dict:
     }
 
 
+def local_rules_doc() -> dict:
+    """small_doc with every local rule: sites and a home site, two posts of two terms (one starting
+    only in terms 1 and 3, one wherever it fits), groups, line rules, a link, blocked and preferred
+    leave. Lists are deliberately not in alphabetical order, so an export that sorts is caught."""
+    doc = small_doc()
+    for position in doc["positions"]:
+        position["site"] = "Bendigo"
+    doc["positions"] += [
+        {"key": "COMM", "name": "Community", "specialty": "General Practice", "categories": ["A"], "capacity": 1,
+         "span": 2, "terms": [3, 1], "site": "Echuca"},
+        {"key": "RURAL", "name": "Rural", "specialty": "Rural Medicine", "categories": ["A", "C"],
+         "capacity": [1, 2, 1, 2, 1], "min_fill": [0, 1, 0, 0, 0], "span": 2, "terms": None, "site": "Echuca"},
+    ]
+    doc["groups"] = {"non-core": ["PSY1", "RELIEF", "COMM"], "core": ["SURG1", "MED1", "ED1"]}
+    doc["line_rules"] = [{"name": "core surgery", "group": "core", "min": 1},
+                         {"name": "at most two non-core", "group": "non-core", "max": 2},
+                         {"name": "a core term", "group": "core", "min": 1, "max": 3}]
+    doc["links"] = [{"name": "Echuca with psychiatry", "if": "COMM", "then": ["PSY1", "MED1"]},
+                    {"name": "rural with surgery", "if": "RURAL", "then": ["SURG1"]}]
+    doc["home_site_min_terms"] = 3
+    doc["leave"]["blocked_weeks"] = [2, 1]
+    doc["leave"]["preferred_groups"] = ["non-core"]
+    return doc
+
+
 def set_at(path, value):
     """A mutation of a document: the value at ``path`` (keys and indexes) becomes ``value``."""
     def mutate(doc):
@@ -164,19 +189,27 @@ def posts_of(solution: dict, line: int) -> list[str]:
 
 # ---------------------------------------------------------------- the database (a connection in, no fixtures)
 
+LOCAL_RULE_TABLES = ("allocation_run_groups", "allocation_run_group_members", "allocation_run_line_rules",
+                     "allocation_run_links", "allocation_run_link_targets")
 TABLES_OF_AN_IMPORT = ("orgs", "teams", "positions", "affinity_profiles", "allocation_plans", "allocation_runs",
-                       "allocation_run_posts", "allocation_run_pins")
+                       "allocation_run_posts", "allocation_run_pins", *LOCAL_RULE_TABLES)
 
 
-def table_counts(conn) -> dict[str, int]:
-    """Rows in each table an import writes."""
-    return {t: conn.execute(f"select count(*) from public.{t}").fetchone()[0] for t in TABLES_OF_AN_IMPORT}
+def table_counts(conn, tables=TABLES_OF_AN_IMPORT) -> dict[str, int]:
+    """Rows in each table an import writes (or each of ``tables``)."""
+    return {t: conn.execute(f"select count(*) from public.{t}").fetchone()[0] for t in tables}
 
 
-def import_doc(conn, doc) -> str:
+def import_doc(conn, doc, org=None) -> str:
+    """planner.import_instance of ``doc`` (into ``org`` when given): the allocation run's id."""
     from psycopg.types.json import Jsonb
 
-    return conn.execute("select planner.import_instance(%s)", [Jsonb(doc)]).fetchone()[0]
+    return conn.execute("select planner.import_instance(%s, %s)", [Jsonb(doc), org]).fetchone()[0]
+
+
+def export(conn, allocation_run) -> dict:
+    """planner.export_instance: the instance document rebuilt from the tables."""
+    return conn.execute("select planner.export_instance(%s)", [allocation_run]).fetchone()[0]
 
 
 def new_run(conn, allocation_run, n, constraints=("VIC_PGY1",), **options) -> str:

@@ -16,7 +16,7 @@ import pytest
 from receptor_planner import instance as limits
 from receptor_planner.instance import parse_instance
 
-from test_documents import export, import_doc, local_rules_doc
+from builders import export, import_doc, local_rules_doc
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import uuid
 import psycopg
 import pytest
 
-from builders import acting_as, new_user
+from builders import LOCAL_RULE_TABLES, acting_as, new_user
 from receptor_planner.checker import check
 
 
@@ -142,10 +142,6 @@ def test_a_planner_edits_lines_by_hand_inside_the_org(conn, world):
 
 
 # ---------------------------------------------------------------- a service's own rules stay in its org
-
-LOCAL_RULE_TABLES = ("allocation_run_groups", "allocation_run_group_members", "allocation_run_line_rules",
-                     "allocation_run_links", "allocation_run_link_targets")
-
 
 def position_id(conn, org, key) -> str:
     return conn.execute("select id from positions where org_id = %s and key = %s", [org, key]).fetchone()[0]
