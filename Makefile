@@ -12,8 +12,8 @@ BIN_DIR ?= /usr/local/bin
 PY := $(VENV)/bin/python
 PLANNER := PYTHONPATH=$(CURDIR)/plpython $(PY) -m receptor_planner_tools
 INSTALL := sh docker/install.sh
-# Beyond the server's packages, the tests run pgTAP files with pg_prove.
-TEST_PACKAGES := libtap-parser-sourcehandler-pgtap-perl
+# Beyond the server's packages, the tests run pgTAP files with pg_prove and render the report in a real browser.
+TEST_PACKAGES := libtap-parser-sourcehandler-pgtap-perl chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DEPS_STAMP := $(VENV)/.receptor-planner-$(shell cat pyproject.toml requirements.lock | md5sum | cut -c1-12)
 # The editable install points at this checkout: another checkout (or pyproject) installs it again.
