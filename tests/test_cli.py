@@ -48,6 +48,13 @@ def test_solve_then_check(files):
     assert "0 violation(s)" in checked.stderr
 
 
+def test_solve_json_prints_the_document_alone(files):
+    instance, solution = files
+    done = planner("solve", str(instance), "--constraints", "VIC_PGY1", "-o", str(solution), "--json")
+    assert done.returncode == 0 and "status:" not in done.stderr, done.stderr
+    assert json.loads(done.stdout) == json.loads(solution.read_text())
+
+
 def test_the_summary_says_why_a_result_is_not_reproducible():
     from receptor_planner_tools.cli import summary
 
@@ -77,8 +84,15 @@ def test_check_exits_1_and_names_the_violation(files):
     solution.write_text(json.dumps(document))
     checked = planner("check", str(solution), "--instance", str(instance))
     assert checked.returncode == 1
-    assert re.search(rf"^CAPACITY: position {re.escape(other)} term 1 holds \d+ lines, capacity \d+$",
-                     checked.stdout, re.M), checked.stdout
+    # a table: rule, line, term, position, message
+    assert re.search(rf"^CAPACITY +1 +{re.escape(other)} +position {re.escape(other)} term 1 holds \d+ lines, "
+                     r"capacity \d+$", checked.stdout, re.M), checked.stdout
+    as_json = planner("check", str(solution), "--instance", str(instance), "--json")
+    assert as_json.returncode == 1 and as_json.stderr == ""
+    found = json.loads(as_json.stdout)
+    assert found["lines"] == len(document["lines"])
+    assert ("CAPACITY", None, 1, other) in [(v["rule"], v["line"], v["term"], v["position"])
+                                            for v in found["violations"]]
 
 
 def test_check_names_a_metric_the_lines_contradict(files):
@@ -89,7 +103,7 @@ def test_check_names_a_metric_the_lines_contradict(files):
     solution.write_text(json.dumps(document))
     checked = planner("check", str(solution), "--instance", str(instance))
     assert checked.returncode == 1
-    assert re.search(r"^METRICS: .*duplicate_lines", checked.stdout, re.M), checked.stdout
+    assert re.search(r"^METRICS +.*duplicate_lines", checked.stdout, re.M), checked.stdout
 
 
 def test_lines_default_to_what_the_posts_hold_and_partial_reports_the_bound(files):
@@ -181,6 +195,19 @@ def test_watch_a_completed_run_exits_0_with_its_summary(conn, pg_url, rural_run)
     assert re.search(STATUS_LINE + rf"COMPLETED: {n} of {n} lines$", done.stdout, re.M), done.stdout
     assert re.search(rf"^status: COMPLETED\nlines: {n} built of {n} requested; proven upper bound {n}$",
                      done.stdout, re.M), done.stdout
+
+
+def test_watch_json_is_one_object_a_line_then_the_result(conn, pg_url, rural_run):
+    n, new_run = rural_run
+    run_id = new_run()
+    solve(conn, run_id)
+    done = planner("watch", str(run_id), "--url", pg_url, "--json")
+    assert done.returncode == 0, done.stderr
+    status, result = [json.loads(line) for line in done.stdout.splitlines()]
+    attempt = conn.execute("select attempt from allocation_planner_runs where id = %s", [run_id]).fetchone()[0]
+    assert (status["status"], status["attempt"], status["progress"]) == ("COMPLETED", attempt, None)
+    assert result["result"]["status"] == "COMPLETED" and result["result"]["lines"] == n
+    assert result["result"]["metrics"]["lines_built"] == n
 
 
 def test_watch_an_infeasible_run_exits_1_and_says_why(conn, pg_url, rural_run):

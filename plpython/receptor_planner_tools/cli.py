@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 
 from receptor_planner.instance import InvalidDocument, load_json, parse_instance, parse_request
+from tabulate import tabulate
+
 from .paths import data_path
 from .watch import WATCH_TIMED_OUT, summary, watch
 
@@ -41,15 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--workers", type=int, default=1,
                        help="CP-SAT workers (default 1; more race, and the same seed may give other lines)")
     solve.add_argument("-o", "--output", type=Path, help="write the solution document here")
+    _json_flag(solve, "print the solution document alone (no summary)")
     solve.set_defaults(run=_solve)
 
     check = sub.add_parser("check", help="check a solution document against its instance")
     check.add_argument("solution", type=Path)
     check.add_argument("--instance", type=Path, required=True)
+    _json_flag(check, "print the violations as one JSON object")
     check.set_defaults(run=_check)
 
     db = sub.add_parser("db", help="the local embedded database")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
+    _json_flag(db, "print the result as one JSON object")
     db.set_defaults(run=_db)
 
     watch = sub.add_parser("watch", help="follow a planner run until it is final; exit 0 COMPLETED, "
@@ -57,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("run_id", metavar="RUN_ID", type=_run_id, help="the planner run's id")
     watch.add_argument("--url", help="database URL (default: the local database, `planner db url`)")
     watch.add_argument("--timeout", type=float, help=f"stop watching after S seconds (exit {WATCH_TIMED_OUT})")
+    _json_flag(watch, "one JSON object a line: each status change, then the result")
     watch.set_defaults(run=_watch)
 
     demo = sub.add_parser("demo", help="load the demo service into the local database and let a worker solve it")
@@ -78,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
                             "4 reproducibility on loose services, 5 writing lines (default all)")
     bench.set_defaults(run=_bench)
     return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--json", action="store_true", help=what)
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=2, default=str))
 
 
 def _run_id(text: str) -> str:
@@ -113,9 +127,10 @@ def _solve(args) -> int:
     text = json.dumps(document, indent=2)
     if args.output:
         args.output.write_text(text + "\n")
-    else:
+    if args.json or not args.output:
         print(text)
-    print(summary(document), file=sys.stderr)
+    if not args.json:
+        print(summary(document), file=sys.stderr)
     return 0 if result.status == "COMPLETED" else 1
 
 
@@ -123,10 +138,16 @@ def _check(args) -> int:
     from receptor_planner.checker import check_all
 
     violations = check_all(_load_json(args.instance), _load_json(args.solution))
-    for v in violations:
-        print(v)
     lines = len(_load_json(args.solution).get("lines") or [])
-    print(f"{len(violations)} violation(s) in {lines} line(s)", file=sys.stderr)
+    if args.json:
+        _print_json({"lines": lines, "violations": [
+            {"rule": v.rule, "line": v.line, "term": v.term, "position": v.position, "message": v.message}
+            for v in violations]})
+    else:
+        if violations:
+            print(tabulate([[v.rule, v.line, v.term, v.position, v.message] for v in violations],
+                           headers=["rule", "line", "term", "position", "message"]))
+        print(f"{len(violations)} violation(s) in {lines} line(s)", file=sys.stderr)
     return 1 if violations else 0
 
 
@@ -136,11 +157,15 @@ def _db(args) -> int:
     cluster = LocalCluster.default()
     if args.action == "start":
         cluster.start()
-        print(cluster.url())
     elif args.action == "stop":
         cluster.stop()
-    elif args.action == "status":
-        print(json.dumps(cluster.status(), indent=2, default=str))
+    if args.action == "status":
+        _print_json(cluster.status())  # JSON either way: a status has fields
+    elif args.action == "stop":
+        if args.json:
+            _print_json({"stopped": True})
+    elif args.json:
+        _print_json({"url": cluster.url()})
     else:
         print(cluster.url())
     return 0
@@ -153,7 +178,7 @@ def _watch(args) -> int:
 
     url = args.url or LocalCluster.default().url()
     try:
-        return watch(url, args.run_id, timeout=args.timeout)
+        return watch(url, args.run_id, timeout=args.timeout, as_json=args.json)
     except KeyboardInterrupt:
         print("\nstopped watching; the run goes on", file=sys.stderr)
         return 130

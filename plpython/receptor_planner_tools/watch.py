@@ -2,8 +2,11 @@
 and ``planner solve`` print through here."""
 from __future__ import annotations
 
+import json
 import sys
 import time
+
+from tabulate import tabulate
 
 FINAL_EXIT_CODES = {"COMPLETED": 0, "INFEASIBLE": 1, "FAILED": 1, "CANCELLED": 3}
 WATCH_TIMED_OUT = 4
@@ -11,18 +14,21 @@ WATCH_POLL_SECONDS = 0.25
 
 
 def watch(url: str, run_id: str, *, show_lines: int = 0, timeout: float | None = None,
-          waiting_note: str | None = None, poll: float = WATCH_POLL_SECONDS, out=None) -> int:
-    """Follow a planner run: a line per status change with the seconds since the watch began, then
-    the result summary. Returns the exit code: FINAL_EXIT_CODES, 2 for an unknown run or an
-    unreachable database, WATCH_TIMED_OUT when ``timeout`` passes first (the run goes on).
+          waiting_note: str | None = None, poll: float = WATCH_POLL_SECONDS, out=None, as_json: bool = False) -> int:
+    """Follow a planner run: a line per status change (and per change of the progress a running
+    solve reports, where the run row carries one) with the seconds since the watch began, then the
+    result summary. Returns the exit code: FINAL_EXIT_CODES, 2 for an unknown run or an unreachable
+    database, WATCH_TIMED_OUT when ``timeout`` passes first (the run goes on).
 
     ``waiting_note`` is printed once when the run has waited a second for a worker. On a terminal, a live
-    counter of the seconds waited stands below the last status line.
+    counter of the seconds waited stands below the last status line. ``as_json``: one JSON object a
+    line instead, each status change ({"seconds", "status", "attempt", "progress"}), then the result
+    ({"result": ...}); no counter, no notes.
     """
     import psycopg
 
     out = out or sys.stdout
-    live = out.isatty()
+    live = out.isatty() and not as_json
     started = time.monotonic()
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
@@ -34,6 +40,9 @@ def watch(url: str, run_id: str, *, show_lines: int = 0, timeout: float | None =
     def say(text: str) -> None:
         print(("\r\033[K" if live else "") + text, file=out, flush=True)
 
+    def say_json(value: dict) -> None:
+        print(json.dumps(value, default=str), file=out, flush=True)
+
     with conn:
         seen, noted = None, False
         while True:
@@ -42,24 +51,36 @@ def watch(url: str, run_id: str, *, show_lines: int = 0, timeout: float | None =
             if row is None:
                 print(f"planner: no planner run with id {run_id}", file=sys.stderr)
                 return 2
-            if (row["status"], row["attempt"]) != seen:  # a run queued again shows PENDING, then a new attempt
-                seen = (row["status"], row["attempt"])
-                say(f"{elapsed:5.1f}s {_describe(row)}")
-            if row["status"] == "PENDING" and waiting_note and not noted and elapsed >= 1:
+            # a run queued again shows PENDING, then a new attempt; a running solve may report progress
+            if (row["status"], row["attempt"], row["progress"]) != seen:
+                seen = (row["status"], row["attempt"], row["progress"])
+                if as_json:
+                    say_json({"seconds": round(elapsed, 2), "status": row["status"], "attempt": row["attempt"],
+                              "progress": row["progress"]})
+                else:
+                    say(f"{elapsed:5.1f}s {_describe(row)}")
+            if row["status"] == "PENDING" and waiting_note and not as_json and not noted and elapsed >= 1:
                 say(waiting_note)  # once, and only when no worker took the run at once
                 noted = True
             if row["status"] in FINAL_EXIT_CODES:
                 break
             if timeout is not None and elapsed >= timeout:
-                say(f"{elapsed:5.1f}s stopped watching: the run is still {row['status']} "
-                    f"(it goes on; `planner watch {run_id}` follows it again)")
+                if as_json:
+                    say_json({"seconds": round(elapsed, 2), "stopped_watching": True, "status": row["status"]})
+                else:
+                    say(f"{elapsed:5.1f}s stopped watching: the run is still {row['status']} "
+                        f"(it goes on; `planner watch {run_id}` follows it again)")
                 return WATCH_TIMED_OUT
             if live:
                 out.write(f"\r\033[K{elapsed:5.1f}s ...")
                 out.flush()
             time.sleep(poll)
         document = _result_document(conn, row)
-    say(summary(document, show_lines=show_lines))
+    if as_json:
+        say_json({"result": {key: document[key] for key in ("status", "error", "metrics", "explanation")}
+                  | {"lines": len(document["lines"])}})
+    else:
+        say(summary(document, show_lines=show_lines))
     return FINAL_EXIT_CODES[row["status"]]
 
 
@@ -67,8 +88,10 @@ def _run_state(conn, run_id: str) -> dict | None:
     from psycopg.rows import dict_row
 
     cur = conn.cursor(row_factory=dict_row)
+    # progress through to_jsonb: a schema whose runs carry no progress yet reads null
     return cur.execute("select id, status, attempt, worker_pid, error, result_metadata, allocation_run, "
-                       "n_job_lines from allocation_planner_runs where id = %s", [run_id]).fetchone()
+                       "n_job_lines, to_jsonb(r) -> 'progress' as progress "
+                       "from allocation_planner_runs r where id = %s", [run_id]).fetchone()
 
 
 def _describe(row: dict) -> str:
@@ -76,7 +99,9 @@ def _describe(row: dict) -> str:
     status, error = row["status"], row["error"]
     metrics = (row["result_metadata"] or {}).get("metrics") or {}
     if status == "GENERATING":
-        return f"GENERATING (attempt {row['attempt']}, pid {row['worker_pid']})"
+        progress = row.get("progress") or {}
+        shown = ", ".join(f"{key} {value}" for key, value in progress.items()) if isinstance(progress, dict) else ""
+        return f"GENERATING (attempt {row['attempt']}, pid {row['worker_pid']})" + (f": {shown}" if shown else "")
     if status == "COMPLETED":
         return (f"COMPLETED: {metrics.get('lines_built', row['n_job_lines'])} of "
                 f"{metrics.get('lines_requested', row['n_job_lines'])} lines")
@@ -129,18 +154,21 @@ def summary(document: dict, show_lines: int = 0) -> str:
     if explanation:
         out.append(f"why: {explanation['summary']}")
         out.extend(f"  - {r['rule']}: {r['message']}" for r in explanation.get("reasons", []))
-    for line in document.get("lines", [])[:show_lines]:
-        out.append(f"{line['name']:>9}: " + " | ".join(_term_cells(line["rotations"])))
+    shown = document.get("lines", [])[:show_lines]
+    if shown:
+        terms = sorted({r["term"] for line in shown for r in line["rotations"]})
+        out.append(tabulate([[line["name"], *_term_cells(line["rotations"], terms)] for line in shown],
+                            headers=["line", *(f"term {t}" for t in terms)]))
     return "\n".join(out)
 
 
-def _term_cells(rotations: list[dict]) -> list[str]:
+def _term_cells(rotations: list[dict], terms: list[int]) -> list[str]:
     """One cell per term: its post, and its leave weeks if any."""
-    cells: dict[int, list[str]] = {}
+    cells: dict[int, list[str]] = {t: ["?", ""] for t in terms}
     for r in rotations:
-        cell = cells.setdefault(r["term"], ["?", ""])
+        cell = cells[r["term"]]
         if r["kind"] == "clinical":
             cell[0] = r["position"]
         else:
             cell[1] += f" (leave w{r['start_week']}-{r['end_week']})"
-    return [f"T{t} {post}{leave}" for t, (post, leave) in sorted(cells.items())]
+    return [f"{post}{leave}" for post, leave in (cells[t] for t in terms)]
