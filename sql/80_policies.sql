@@ -259,3 +259,9 @@ create policy "Job line history is visible to members of its org" on public.job_
 drop policy if exists "Execution logs are visible to members of their org" on public.planner_execution_logs;
 create policy "Execution logs are visible to members of their org" on public.planner_execution_logs for select to authenticated
   using (org_id in (select planner._my_orgs('viewer')));
+
+-- ---------------------------------------------------------------- hand edits: their record is read like the lines, written by the verbs and triggers only (57_hand_edits.sql)
+
+drop policy if exists "Job line edits are visible to members of their org" on public.job_line_edits;
+create policy "Job line edits are visible to members of their org" on public.job_line_edits for select to authenticated
+  using (org_id in (select planner._my_orgs('viewer')));

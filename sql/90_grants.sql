@@ -98,3 +98,27 @@ grant execute on function planner.cancel_run(uuid), planner.add_member(uuid, uui
 grant execute on function planner._check_documents(jsonb, jsonb) to authenticated, service_role;
 -- The server side of the API: writes whole documents.
 grant execute on function planner.import_instance(jsonb, uuid), planner.restore_job_lines(uuid) to service_role;
+
+-- The PMCV-style workbook out (sql/43_export_xlsx.sql): export_xlsx runs as the caller, so RLS decides
+-- which runs a member may export; the builder behind it reads no table.
+grant execute on function planner.export_xlsx(uuid), planner._lines_workbook(jsonb, jsonb)
+  to authenticated, service_role;
+
+-- The service workbook in (sql/42_import_xlsx.sql): the same caller as import_instance, which it calls
+-- as its definer; the reader behind it needs no grant.
+grant execute on function planner.import_xlsx(bytea, uuid) to service_role;
+
+-- The picture of the year (sql/44_report.sql): report_html runs as the caller, so RLS decides which runs
+-- a member may draw; the drawing behind it reads no table.
+grant execute on function planner.report_html(uuid), planner._report_page(jsonb, jsonb, jsonb)
+  to authenticated, service_role;
+
+-- Hand edits (sql/15_edit_tables.sql, sql/57_hand_edits.sql): the verbs check their caller themselves
+-- (planners and admins of the run's org, and trusted roles) and write the edit record as its definer. The
+-- record is read under RLS and written by nobody else, service_role included: a record anyone could
+-- rewrite would record nothing. job_lines.locked has no column grant: only lock_line and unlock_line set it.
+revoke all on public.job_line_edits from public, anon, authenticated, service_role;
+grant select on public.job_line_edits to authenticated, service_role;
+grant execute on function planner.assign_post(uuid, int, int, text), planner.swap_posts(uuid, int, int, int),
+  planner.move_leave(uuid, int, int, int), planner.lock_line(uuid, int), planner.unlock_line(uuid, int)
+  to authenticated, service_role;

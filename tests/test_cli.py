@@ -48,6 +48,27 @@ def test_solve_then_check(files):
     assert "0 violation(s)" in checked.stderr
 
 
+def test_solve_writes_the_report_beside_the_document(files, tmp_path):
+    instance, solution = files
+    page = tmp_path / "year.html"
+    done = planner("solve", str(instance), "--constraints", "VIC_PGY1", "-o", str(solution), "--report", str(page))
+    assert done.returncode == 0, done.stderr
+    lines = json.loads(solution.read_text())["lines"]
+    assert page.read_text().count('<tr class="line"') == len(lines) > 0
+
+
+def test_solve_writes_a_workbook_when_asked_for_xlsx(files, tmp_path):
+    from openpyxl import load_workbook
+
+    instance, _ = files
+    book = tmp_path / "lines.xlsx"
+    done = planner("solve", str(instance), "--constraints", "VIC_PGY1", "-o", str(book), "--json")
+    assert done.returncode == 0, done.stderr
+    lines = json.loads(done.stdout)["lines"]
+    rotations = load_workbook(book, read_only=True)["Rotations"]
+    assert sum(len(line["rotations"]) for line in lines) == rotations.max_row - 1  # a header row, then one each
+
+
 def test_solve_json_prints_the_document_alone(files):
     instance, solution = files
     done = planner("solve", str(instance), "--constraints", "VIC_PGY1", "-o", str(solution), "--json")

@@ -274,7 +274,9 @@ def test_export_solution_gives_the_current_lines_in_order(conn):
                 "returning id", [run_id, planner_run, line_no, f"Line {line_no}"]).fetchone()[0]
         for line_no, kind, key, term, start, end in [
                 (1, "clinical", "MED1", 2, 11, 20), (1, "leave", None, 1, 6, 10), (1, "clinical", "ED1", 1, 1, 5),
-                (2, "clinical", "MED1", 1, 1, 10), (1, "leave", None, 3, 21, 52), (2, "leave", None, 2, 11, 52)]:
+                (2, "clinical", "MED1", 1, 1, 10), (1, "leave", None, 3, 21, 30), (2, "leave", None, 2, 11, 20),
+                *[(line_no, "leave", None, term, first, last) for line_no in (1, 2)
+                  for term, first, last in ((4, 31, 40), (5, 41, 52))], (2, "leave", None, 3, 21, 30)]:
             conn.execute("insert into rotations (job_line_id, kind, position_id, term, start_week, end_week) "
                          "values (%s, %s, %s, %s, %s, %s)",
                          [lines[line_no], kind, ids.get(key), term, start, end])

@@ -129,17 +129,22 @@ def test_every_security_definer_function_has_a_fixed_search_path(conn):
                         "where n.nspname = 'planner' and p.prosecdef").fetchone()[0] >= 5
 
 
+MEMBERS_CALL = {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
+                "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
+                "planner.export_instance(uuid)", "planner.export_solution(uuid)",
+                "planner.check_allocation_run(uuid)", "planner._check_documents(jsonb,jsonb)",
+                "planner.export_xlsx(uuid)", "planner._lines_workbook(jsonb,jsonb)",
+                "planner.report_html(uuid)", "planner._report_page(jsonb,jsonb,jsonb)",
+                "planner.assign_post(uuid,integer,integer,text)", "planner.swap_posts(uuid,integer,integer,integer)",
+                "planner.move_leave(uuid,integer,integer,integer)", "planner.lock_line(uuid,integer)",
+                "planner.unlock_line(uuid,integer)"}
+
+
 @pytest.mark.parametrize("role, expected", [
     ("anon", set()),
-    ("authenticated", {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
-                       "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
-                       "planner.export_instance(uuid)", "planner.export_solution(uuid)",
-                       "planner.check_allocation_run(uuid)", "planner._check_documents(jsonb,jsonb)"}),
-    ("service_role", {"planner._my_orgs(text)", "planner._is_trusted()", "planner.cancel_run(uuid)",
-                      "planner.add_member(uuid,uuid,text)", "planner.remove_member(uuid,uuid)",
-                      "planner.export_instance(uuid)", "planner.export_solution(uuid)",
-                      "planner.check_allocation_run(uuid)", "planner._check_documents(jsonb,jsonb)",
-                      "planner.import_instance(jsonb,uuid)", "planner.restore_job_lines(uuid)"}),
+    ("authenticated", MEMBERS_CALL),
+    ("service_role", MEMBERS_CALL | {"planner.import_instance(jsonb,uuid)", "planner.restore_job_lines(uuid)",
+                                     "planner.import_xlsx(bytea,uuid)"}),
 ])
 def test_who_may_call_which_planner_function(conn, role, expected):
     callable_by = {row[0].replace(" ", "") for row in conn.execute(
@@ -372,24 +377,27 @@ def test_rotation_rows(conn, world):
     with conn.transaction():
         dates = conn.execute(plain + " returning start_date::text, end_date::text",
                              [line, "clinical", world["position"], 1, 1, 10]).fetchone()
-        conn.execute(plain, [line, "leave", None, 2, 11, 52])
+        for term, first, last in ((2, 11, 20), (3, 21, 30), (4, 31, 40), (5, 41, 52)):
+            conn.execute(plain, [line, "leave", None, term, first, last])
     assert dates == ("2027-01-04", "2027-03-14")  # domain.md's example: a Monday to a Sunday
 
 
 def tiled_line(conn, world, line_no=1):
-    """A job line of the world's run: MED1 in weeks 1-10, leave in 11-52."""
+    """A job line of the world's run: MED1 in weeks 1-10 (term 1), leave in 11-52 (a rotation a term)."""
     with conn.transaction():
         line = conn.execute("insert into job_lines (allocation_run_id, line_no) values (%s, %s) returning id",
                             [world["run"], line_no]).fetchone()[0]
         conn.execute("insert into rotations (job_line_id, kind, position_id, term, start_week, end_week) "
-                     "values (%s, 'clinical', %s, 1, 1, 10), (%s, 'leave', null, 2, 11, 52)",
-                     [line, world["position"], line])
+                     "values (%s, 'clinical', %s, 1, 1, 10), (%s, 'leave', null, 2, 11, 20), "
+                     "(%s, 'leave', null, 3, 21, 30), (%s, 'leave', null, 4, 31, 40), (%s, 'leave', null, 5, 41, 52)",
+                     [line, world["position"], line, line, line, line])
     return line
 
 
 @pytest.mark.parametrize("change, fault", [
     ("update rotations set end_week = 9 where kind = 'clinical' and job_line_id = %s", "weeks 10 to 10 are in no rotation"),
-    ("update rotations set start_week = 10 where kind = 'leave' and job_line_id = %s", "week 10 is in two rotations"),
+    ("insert into rotations (job_line_id, kind, term, start_week, end_week) values (%s, 'leave', 2, 15, 16)",
+     "week 15 is in two rotations"),
     ("delete from rotations where kind = 'leave' and job_line_id = %s", "weeks 11 to 52 are in no rotation"),
     ("update rotations set start_week = 2 where kind = 'clinical' and job_line_id = %s", "weeks 1 to 1 are in no rotation"),
 ], ids=["gap", "overlap", "short", "late start"])
@@ -399,7 +407,8 @@ def test_a_line_must_tile_the_period_when_committed(conn, world, change, fault):
         conn.execute(change, [line])
     assert err.value.diag.message_primary == f"rotations: job line 1 does not tile the period: {fault}"
     assert conn.execute("select array_agg(array[start_week, end_week] order by start_week) from rotations "
-                        "where job_line_id = %s", [line]).fetchone()[0] == [[1, 10], [11, 52]]
+                        "where job_line_id = %s", [line]).fetchone()[0] == [[1, 10], [11, 20], [21, 30], [31, 40],
+                                                                             [41, 52]]
 
 
 def test_rows_cannot_move_to_another_org(conn, world):

@@ -16,9 +16,10 @@ import time
 
 from .instance import MAX_DOCUMENT_CHARS, MAX_KEY_CHARS, MAX_LINES, MAX_OPTIONS_CHARS, InvalidDocument, Instance, \
     Leave, load_json, parse_affinity, parse_instance, parse_leave, parse_request
+from .locks import keep_locked, keep_locked_error, pin_locked_lines
 from .rules import RuleError, resolve_rules
 
-OPTION_KEYS = ("allow_partial", "max_seconds", "seed", "num_workers")
+OPTION_KEYS = ("allow_partial", "max_seconds", "seed", "num_workers", "keep_locked")
 
 
 def _json(value, field: str = "", max_chars: int = MAX_DOCUMENT_CHARS):
@@ -57,7 +58,7 @@ def options_error(options) -> str | None:
         parse_request({**doc, "n_job_lines": 1, "constraints": []}, "PGY3+", 1)
     except InvalidDocument as e:
         return str(e)
-    return None
+    return keep_locked_error(doc)
 
 
 def _term_weeks_ok(term_weeks) -> bool:
@@ -385,9 +386,13 @@ def solve_run(plpy, run_id) -> dict:
                        error=f"allocation_run: allocation run {run['allocation_run']} is not of this planner run's "
                              "org; nothing written") or _fenced_outcome(plpy, run_id)
     try:
-        instance_doc = _json(_one(plpy, "select planner.export_instance($1)", ["uuid"], [run["allocation_run"]]))
-        instance = parse_instance(instance_doc)
         options = _json(run["options"]) or {}
+        # keep_locked: the locked lines are whole-line pins of the problem (receptor_planner.locks).
+        locked = _json(_one(plpy, "select planner._locked_lines($1)", ["uuid"], [run["allocation_run"]])) \
+            if options.get("keep_locked") else []
+        instance_doc = pin_locked_lines(
+            _json(_one(plpy, "select planner.export_instance($1)", ["uuid"], [run["allocation_run"]])), locked)
+        instance = parse_instance(instance_doc)
         request = parse_request({**options, "n_job_lines": run["n_job_lines"],
                                  "constraints": list(run["constraints"])}, instance.cohort, instance.n_terms)
         if run["affinity_profile_id"] is not None:  # the run's choice wins over the allocation run's
@@ -421,8 +426,8 @@ def solve_run(plpy, run_id) -> dict:
     log(plpy, run, "solved", f"{result.status} after {timings['solve']} s",
         {k: result.metrics.get(k) for k in ("model", "solver_status", "time_to_first_solution", "seconds",
                                              "lines_built", "lines_upper_bound", "num_workers")})
-    document = to_document(instance, request, result)
-    metadata = {"metrics": result.metrics, "explanation": result.explanation, "timings": timings}
+    document = keep_locked(instance, to_document(instance, request, result), locked)
+    metadata = {"metrics": document["metrics"], "explanation": document["explanation"], "timings": timings}
     if result.status != "COMPLETED":  # writes no lines: nothing for the gate to hold back
         return _finish(plpy, run, result.status, metadata, error=result.error) or _fenced_outcome(plpy, run_id)
     # The gate: the independent checker judges the very document that would be written, against
@@ -446,6 +451,9 @@ def solve_run(plpy, run_id) -> dict:
                         ["uuid", "text", "int"], [run["id"], run["status"], run["attempt"]]):
                 raise _Fenced()
             _replace_lines(plpy, run["allocation_run"], document["lines"], written_by=run["id"], replaced_by=run["id"])
+            if locked:  # the lines are written anew: the kept ones are locked again
+                _execute(plpy, "select planner._relock_lines($1, $2)", ["uuid", "int[]"],
+                         [run["allocation_run"], [line["line"] for line in locked]])
             timings["write"] = round(time.monotonic() - write_started, 3)
             outcome = _finish(plpy, run, "COMPLETED", metadata)
             if outcome is None:  # cannot happen while the row is locked; never write unfenced lines
@@ -458,7 +466,7 @@ def solve_run(plpy, run_id) -> dict:
         timings.pop("write", None)
         return _finish(plpy, run, "FAILED", metadata, error=f"writing the job lines failed: {e}",
                        traceback_text=traceback.format_exc()) or _fenced_outcome(plpy, run_id)
-    return outcome | {"metrics": result.metrics}
+    return outcome | {"metrics": document["metrics"]}
 
 
 def _finish(plpy, run, status: str, metadata: dict, error: str | None = None,

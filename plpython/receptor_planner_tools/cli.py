@@ -1,4 +1,5 @@
-"""The ``planner`` command: offline solve and check, the local database, following a run, the demo."""
+"""The ``planner`` command: offline solve and check, service workbooks in, reports out, the local database,
+following a run, the demo."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,9 @@ from receptor_planner.instance import InvalidDocument, load_json, parse_instance
 from tabulate import tabulate
 
 from .paths import data_path
+from .export_cli import add_export_arguments, run_export, write_solution_workbook
+from .report_cli import add_report_arguments, run_report, write_report
+from .workbook_cli import add_import_arguments, add_template_arguments, run_import, run_template
 from .watch import WATCH_TIMED_OUT, summary, watch
 
 DEMO_INSTANCE = data_path("examples", "metro-pgy1.json")
@@ -42,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--seed", type=int, default=0)
     solve.add_argument("--workers", type=int, default=1,
                        help="CP-SAT workers (default 1; more race, and the same seed may give other lines)")
-    solve.add_argument("-o", "--output", type=Path, help="write the solution document here")
+    solve.add_argument("-o", "--output", type=Path,
+                       help="write the solution document here (a .xlsx name: a PMCV-style workbook instead)")
+    solve.add_argument("--report", type=Path, metavar="FILE.html", help="also write the year as one HTML page")
     _json_flag(solve, "print the solution document alone (no summary)")
     solve.set_defaults(run=_solve)
 
@@ -64,6 +70,23 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--timeout", type=float, help=f"stop watching after S seconds (exit {WATCH_TIMED_OUT})")
     _json_flag(watch, "one JSON object a line: each status change, then the result")
     watch.set_defaults(run=_watch)
+
+    template = sub.add_parser("template", help="write a blank service workbook to fill in")
+    add_template_arguments(template)
+    template.set_defaults(run=run_template)
+
+    import_ = sub.add_parser("import", help="a service workbook (xlsx) or its Posts sheet (csv) into the database, "
+                                            "or with --json-out into an instance document")
+    add_import_arguments(import_)
+    import_.set_defaults(run=run_import)
+
+    export = sub.add_parser("export", help="an allocation run's lines as a PMCV-style workbook")
+    add_export_arguments(export)
+    export.set_defaults(run=run_export)
+
+    report = sub.add_parser("report", help="an allocation run's year as one static HTML page")
+    add_report_arguments(report)
+    report.set_defaults(run=run_report)
 
     demo = sub.add_parser("demo", help="load the demo service into the local database and let a worker solve it")
     demo.add_argument("--instance", type=Path, default=DEMO_INSTANCE)
@@ -125,8 +148,12 @@ def _solve(args) -> int:
     result = solve(instance, request)
     document = to_document(instance, request, result)
     text = json.dumps(document, indent=2)
-    if args.output:
+    if args.output and args.output.suffix.lower() == ".xlsx":
+        write_solution_workbook(_load_json(args.instance), document, args.output)
+    elif args.output:
         args.output.write_text(text + "\n")
+    if args.report:
+        write_report(_load_json(args.instance), document, args.report)
     if args.json or not args.output:
         print(text)
     if not args.json:

@@ -10,6 +10,7 @@ export interface PlannerOptions {
   max_seconds?: number;
   seed?: number;
   num_workers?: number;
+  keep_locked?: boolean;
 }
 
 export interface PlannerRequest {
@@ -53,8 +54,9 @@ function options(value: unknown): PlannerOptions {
     const field = `options.${key}`;
     switch (key) {
       case "allow_partial":
+      case "keep_locked":  // the run's locked lines stay as they are (pins of the solve)
         if (typeof v !== "boolean") throw bad(field, `must be true or false, got ${show(v)}`);
-        out.allow_partial = v;
+        out[key] = v;
         break;
       case "max_seconds":
         if (typeof v !== "number" || !Number.isFinite(v)) throw bad(field, `must be a number, got ${show(v)}`);
@@ -68,7 +70,7 @@ function options(value: unknown): PlannerOptions {
         out.num_workers = integer(v, field, 1, 16);
         break;
       default:
-        throw bad(field, "unknown option; known: allow_partial, max_seconds, seed, num_workers");
+        throw bad(field, "unknown option; known: allow_partial, max_seconds, seed, num_workers, keep_locked");
     }
   }
   return out;

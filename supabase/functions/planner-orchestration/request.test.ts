@@ -204,6 +204,7 @@ Deno.test("bad bodies are answered 400 naming the field, before the database is 
       ["options null", runRequest(RUN, { options: null }), "options", /object/],
       ["an unknown option", runRequest(RUN, { options: { threads: 4 } }), "options.threads", /unknown option/],
       ["allow_partial a string", runRequest(RUN, { options: { allow_partial: "yes" } }), "options.allow_partial", /true or false/],
+      ["keep_locked a number", runRequest(RUN, { options: { keep_locked: 1 } }), "options.keep_locked", /true or false/],
       ["max_seconds 0", runRequest(RUN, { options: { max_seconds: 0 } }), "options.max_seconds", /more than 0/],
       ["max_seconds 3601", runRequest(RUN, { options: { max_seconds: 3601 } }), "options.max_seconds", /at most 3600/],
       ["max_seconds a string", runRequest(RUN, { options: { max_seconds: "10" } }), "options.max_seconds", /number/],

@@ -12,7 +12,7 @@
 -- tests/test_pgtap.py checks that the two agree cell by cell.
 
 begin;
-select plan(710);
+select plan(794);
 
 -- ---------------------------------------------------------------- fixture: org A with a row in every table, org B beside it
 
@@ -48,6 +48,7 @@ insert into fixture (name, value) values
   ('planner_run_pending', 'a1000000-0000-4000-8000-0000000000e2'),
   ('line_1',              'a1000000-0000-4000-8000-0000000000f1'),
   ('line_2',              'a1000000-0000-4000-8000-0000000000f2'),
+  ('line_4',              'a1000000-0000-4000-8000-0000000000f4'),
   ('rotation_1',          'a1000000-0000-4000-8000-0000000001a1'),
   ('rotation_2',          'a1000000-0000-4000-8000-0000000001a2'),
   ('history_a',           'a1000000-0000-4000-8000-0000000002a1'),
@@ -76,6 +77,16 @@ insert into fixture (name, value, type) values
      "positions": [
        {"key": "MED", "name": "General Medicine", "specialty": "General Medicine", "categories": ["A"], "capacity": 2}],
      "pins": []}$doc$, 'jsonb');
+
+-- The blank service workbook of `planner template` (its example rows make a two-post service), for
+-- planner.import_xlsx.
+create function pg_temp.service_workbook_template() returns bytea language plpython3u as $py$
+if 'receptor_planner' not in __import__('sys').modules: plpy.execute('select planner._load_python()')
+from receptor_planner.service_workbook import template_bytes
+return template_bytes()
+$py$;
+insert into fixture (name, value, type)
+  values ('workbook_a', '\x' || encode(pg_temp.service_workbook_template(), 'hex'), 'bytea');
 
 -- Each org a service of its own: team, positions, plan, allocation run, posts (and org A a pin and
 -- local rules: groups, a line rule, a link).
@@ -119,6 +130,18 @@ insert into public.job_lines_history (id, allocation_run_id, written_by, snapsho
   values (pg_temp.id('history_a'), pg_temp.id('run_a'), pg_temp.id('planner_run_done'),
           planner.export_solution(pg_temp.id('run_a')));
 insert into public.job_lines (id, allocation_run_id, line_no) values (pg_temp.id('line_2'), pg_temp.id('run_a'), 2);
+-- Hand edits (57_hand_edits.sql): line 4, whose post of term 1 line 1 can swap for its own and whose
+-- leave can move; a lock taken and given back, so the edit record has rows.
+insert into public.job_lines (id, allocation_run_id, planner_run_id, line_no)
+  values (pg_temp.id('line_4'), pg_temp.id('run_a'), pg_temp.id('planner_run_done'), 4);
+insert into public.rotations (job_line_id, kind, position_id, term, start_week, end_week) values
+  (pg_temp.id('line_4'), 'clinical', pg_temp.id('position_ed'), 1, 1, 26),
+  (pg_temp.id('line_4'), 'clinical', pg_temp.id('position_sur'), 2, 27, 50),
+  (pg_temp.id('line_4'), 'leave', null, 2, 51, 52);
+do $edits$ begin
+  perform planner.lock_line(pg_temp.id('run_a'), 4);
+  perform planner.unlock_line(pg_temp.id('run_a'), 4);
+end $edits$;
 
 do $members$ begin
   perform planner.add_member(pg_temp.id(org), pg_temp.id(member), role)
@@ -231,6 +254,10 @@ insert into expectations (target, action, anon, non_member, viewer_a, planner_a,
   ('planner_execution_logs',       'insert',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner_execution_logs',       'update',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner_execution_logs',       'delete',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
+  ('job_line_edits',               'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('job_line_edits',               'insert',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
+  ('job_line_edits',               'update',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
+  ('job_line_edits',               'delete',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('job_line_compliance',          'select',   'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
   ('job_line_compliance',          'insert',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('job_line_compliance',          'update',   'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
@@ -241,7 +268,15 @@ insert into expectations (target, action, anon, non_member, viewer_a, planner_a,
   ('planner.export_instance',      'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
   ('planner.export_solution',      'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
   ('planner.check_allocation_run', 'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('planner.report_html',          'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('planner.export_xlsx',          'execute',  'deny', 'deny', 'allow', 'allow', 'allow', 'deny', 'allow'),
+  ('planner.assign_post',          'execute',  'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
+  ('planner.swap_posts',           'execute',  'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
+  ('planner.move_leave',           'execute',  'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
+  ('planner.lock_line',            'execute',  'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
+  ('planner.unlock_line',          'execute',  'deny', 'deny', 'deny',  'allow', 'allow', 'deny', 'allow'),
   ('planner.import_instance',      'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
+  ('planner.import_xlsx',          'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner.restore_job_lines',    'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner.solve_run',            'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('planner.rescue',               'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
@@ -398,6 +433,13 @@ insert into statements values
   ('planner_execution_logs', 'update', $$update public.planner_execution_logs set message = 'forged'
                                           where planner_run_id = {planner_run_done}$$),
   ('planner_execution_logs', 'delete', $$delete from public.planner_execution_logs where planner_run_id = {planner_run_done}$$),
+  -- The record of hand edits: read like the lines, written by the verbs and triggers alone.
+  ('job_line_edits', 'select', $$select 1 from public.job_line_edits where allocation_run_id = {run_a}$$),
+  ('job_line_edits', 'insert', $$insert into public.job_line_edits (org_id, allocation_run_id, job_line_id, line_no,
+                                                                  verb, edited_as, after)
+                                 values ({org_a}, {run_a}, {line_1}, 1, 'direct edit', 'forged', '{}')$$),
+  ('job_line_edits', 'update', $$update public.job_line_edits set verb = 'direct edit' where allocation_run_id = {run_a}$$),
+  ('job_line_edits', 'delete', $$delete from public.job_line_edits where allocation_run_id = {run_a}$$),
   -- A view: read-only for everyone (a join, so PostgreSQL cannot write through it).
   ('job_line_compliance', 'select', $$select 1 from public.job_line_compliance where job_line_id = {line_1}$$),
   ('job_line_compliance', 'insert', $$insert into public.job_line_compliance (allocation_run_id, line_no)
@@ -412,7 +454,19 @@ insert into statements values
   ('planner.export_solution', 'execute', $$select 1 where planner.export_solution({run_a}) -> 'lines' <> '[]'$$),
   -- Line 2, without rotations, breaks rules: a reader gets rows.
   ('planner.check_allocation_run', 'execute', $$select 1 from planner.check_allocation_run({run_a})$$),
+  -- The page of line 1 and the empty line 2: a grid row per line.
+  ('planner.report_html', 'execute', $$select 1 where planner.report_html({run_a}) like '%<tr class="line" id="line-2"%'$$),
+  -- The workbook of line 1 and the empty line 2: an .xlsx file is a zip archive (PK).
+  ('planner.export_xlsx', 'execute', $$select 1 where substr(planner.export_xlsx({run_a}), 1, 2) = 'PK'::bytea$$),
+  -- Hand edits that keep every structural rule: line 1 takes ED in term 2, or swaps term 1 with line 4
+  -- (MED for ED); line 4's leave moves within term 2; line 2 is locked; line 4 (unlocked) stays so.
+  ('planner.assign_post', 'execute', $$select planner.assign_post({run_a}, 1, 2, 'ED')$$),
+  ('planner.swap_posts', 'execute', $$select planner.swap_posts({run_a}, 1, 1, 4)$$),
+  ('planner.move_leave', 'execute', $$select planner.move_leave({run_a}, 4, 51, 40)$$),
+  ('planner.lock_line', 'execute', $$select planner.lock_line({run_a}, 2)$$),
+  ('planner.unlock_line', 'execute', $$select planner.unlock_line({run_a}, 4)$$),
   ('planner.import_instance', 'execute', $$select planner.import_instance({doc_a}, {org_a})$$),
+  ('planner.import_xlsx', 'execute', $$select planner.import_xlsx({workbook_a}, {org_a})$$),
   ('planner.restore_job_lines', 'execute', $$select planner.restore_job_lines({history_a})$$),
   ('planner.solve_run', 'execute', $$select planner.solve_run({planner_run_pending})$$),
   ('planner.rescue', 'execute', $$select planner.rescue()$$),
