@@ -376,3 +376,17 @@ class LocalCluster:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError as e:
             return f"(cannot read the log: {e})"
+
+
+def connect(url: str | None):
+    """An autocommit connection to ``url`` (default: the local database), or None after telling the
+    user on stderr why there is none: the commands that read the database then exit 2."""
+    import psycopg
+
+    url = url or LocalCluster.default().url()
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as e:
+        print(f"planner: cannot connect to {url}: {str(e).strip().splitlines()[-1]}\n"
+              "(start the local database with `planner db start`, or give --url)", file=sys.stderr)
+        return None

@@ -34,12 +34,10 @@ def run_export(args) -> int:
     checker finds: the Compliance sheet shows it), 2 when the run, the database or the file is not there."""
     import psycopg
 
-    url = args.url or _local_url()
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as e:
-        print(f"planner: cannot connect to {url}: {str(e).strip().splitlines()[-1]}\n"
-              "(start the local database with `planner db start`, or give --url)", file=sys.stderr)
+    from .cluster import connect
+
+    conn = connect(args.url)
+    if conn is None:
         return 2
     with conn:
         try:
@@ -96,8 +94,3 @@ def _allocation_run_id(text: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an allocation run id (a UUID): {text!r}")
 
-
-def _local_url() -> str:
-    from .cluster import LocalCluster
-
-    return LocalCluster.default().url()

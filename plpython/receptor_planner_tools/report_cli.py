@@ -28,16 +28,14 @@ def run_report(args) -> int:
     """Exit 0 when the page is written (whatever its lines' compliance), 2 when it cannot be."""
     import psycopg
 
-    from .cluster import LocalCluster
+    from .cluster import connect
 
-    url = args.url or LocalCluster.default().url()
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-            page = conn.execute("select planner.report_html(%s)", [args.allocation_run]).fetchone()[0]
-    except psycopg.OperationalError as e:
-        print(f"planner: cannot connect to {url}: {str(e).strip().splitlines()[-1]}\n"
-              "(start the local database with `planner db start`, or give --url)", file=sys.stderr)
+    conn = connect(args.url)
+    if conn is None:
         return 2
+    try:
+        with conn:
+            page = conn.execute("select planner.report_html(%s)", [args.allocation_run]).fetchone()[0]
     except psycopg.Error as e:  # P0002: no such allocation run, or not one the caller may read
         print(f"planner: {e.diag.message_primary or str(e).strip()}", file=sys.stderr)
         return 2

@@ -25,16 +25,13 @@ def watch(url: str, run_id: str, *, show_lines: int = 0, timeout: float | None =
     line instead, each status change ({"seconds", "status", "attempt", "progress"}), then the result
     ({"result": ...}); no counter, no notes.
     """
-    import psycopg
+    from .cluster import connect
 
     out = out or sys.stdout
     live = out.isatty() and not as_json
     started = time.monotonic()
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as e:
-        print(f"planner: cannot connect to {url}: {str(e).strip().splitlines()[-1]}\n"
-              "(start the local database with `planner db start`, or give --url)", file=sys.stderr)
+    conn = connect(url)
+    if conn is None:
         return 2
 
     def say(text: str) -> None:

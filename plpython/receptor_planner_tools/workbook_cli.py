@@ -105,14 +105,10 @@ def _import(doc: dict, args) -> int:
     import psycopg
     from psycopg.types.json import Jsonb
 
-    from .cluster import LocalCluster
+    from .cluster import connect
 
-    url = args.url or LocalCluster.default().url()
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as e:
-        print(f"planner: cannot connect to {url}: {str(e).strip().splitlines()[-1]}\n"
-              "(start the local database with `planner db start`, or give --url)", file=sys.stderr)
+    conn = connect(args.url)
+    if conn is None:
         return INVALID_INPUT
     with conn:
         try:
