@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 import os
 import subprocess
@@ -24,6 +25,7 @@ from receptor_planner.checker import check  # noqa: E402
 from receptor_planner.instance import parse_instance, parse_request  # noqa: E402
 from receptor_planner.solution import to_document  # noqa: E402
 from receptor_planner.solve import solve as solve_offline  # noqa: E402
+from receptor_planner.service_workbook import template_bytes  # noqa: E402
 
 
 # ---------------------------------------------------------------- documents
@@ -289,3 +291,94 @@ def run_initdb(url: str) -> subprocess.CompletedProcess:
            "RECEPTOR_PLANNER_SUPABASE": str(REPO / "supabase"),
            "RECEPTOR_PLANNER_DATABASE": parts.path.lstrip("/")}
     return subprocess.run(["bash", INITDB_SH], env=env, capture_output=True, text=True, timeout=300)
+
+
+# ---------------------------------------------------------------- a service workbook, filled with openpyxl
+
+def template_book():
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(template_bytes()))
+
+
+def saved(book) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def numbers(values) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def service_values(doc: dict) -> dict:
+    """The Service sheet's values for an instance document, written as a planner types them."""
+    leave = doc.get("leave") or {}
+    values = {"name": doc["org"]["name"], "cohort": doc["cohort"],
+              "start_date": dt.date.fromisoformat(doc["start_date"]),  # a real date cell
+              "term_weeks": numbers(doc["term_weeks"]),
+              "home_site_min_terms": doc.get("home_site_min_terms")}
+    if "weeks" in leave:
+        values["leave_weeks"] = leave["weeks"]
+    if "patterns" in leave:
+        values["leave_patterns"] = "; ".join(numbers(p) for p in leave["patterns"])
+    if "min_gap_weeks" in leave:
+        values["leave_min_gap_weeks"] = leave["min_gap_weeks"]
+    if "within_term" in leave:
+        values["leave_within_term"] = "yes" if leave["within_term"] else "no"
+    if leave.get("max_concurrent") is not None:
+        values["leave_max_concurrent"] = leave["max_concurrent"]
+    if leave.get("fixed_blocks"):
+        values["leave_fixed_blocks"] = "; ".join(f"{b['start_week']}-{b['start_week'] + b['weeks'] - 1}"
+                                                 for b in leave["fixed_blocks"])
+    if leave.get("blocked_weeks"):
+        values["leave_blocked_weeks"] = numbers(leave["blocked_weeks"])
+    if leave.get("preferred_groups"):
+        values["leave_preferred_groups"] = ", ".join(leave["preferred_groups"])
+    if leave.get("front_load_target") is not None:
+        values["leave_front_load_target"] = leave["front_load_target"]
+    return values
+
+
+def post_row(post: dict, columns: list[str]) -> list:
+    """A Posts row: a per-term capacity or min_fill in its per-term columns, flags as yes/no."""
+    cells = {"key": post["key"], "name": post.get("name"), "team": post.get("team"), "site": post.get("site"),
+             "specialty": post["specialty"], "subspecialty": post.get("subspecialty"),
+             "categories": ",".join(post.get("categories") or []) or None,
+             "terms": numbers(post["terms"]) if post.get("terms") else None, "span": post.get("span")}
+    for flag in ("service", "nights", "rural", "non_clinical", "excludable"):
+        cells[flag] = "yes" if post.get(flag) else ("no" if flag in post else None)
+    for name in ("capacity", "min_fill"):
+        value = post.get(name)
+        if isinstance(value, list):
+            cells.update({f"{name}_t{t}": v for t, v in enumerate(value, start=1)})
+        else:
+            cells[name] = value
+    return [cells.get(column) for column in columns]
+
+
+def filled_workbook(doc: dict) -> bytes:
+    """The template, its example rows replaced by an instance document's service, posts and rules."""
+    book = template_book()
+    values = service_values(doc)
+    for setting, value in book["Service"].iter_rows(min_row=2):
+        value.value = values.get(setting.value)
+    posts = book["Posts"]
+    posts.delete_rows(2, posts.max_row)
+    columns = [c.value for c in posts[1]]
+    n_terms = len(doc["term_weeks"])
+    for name in ("capacity", "min_fill"):
+        if any(isinstance(p.get(name), list) for p in doc["positions"]):
+            for t in range(1, n_terms + 1):
+                posts.cell(1, len(columns) + 1, f"{name}_t{t}")
+                columns.append(f"{name}_t{t}")
+    for post in doc["positions"]:
+        posts.append(post_row(post, columns))
+    rules = {"Groups": [(group, key) for group, keys in (doc.get("groups") or {}).items() for key in keys],
+             "Line rules": [(r["name"], r["group"], r.get("min"), r.get("max")) for r in doc.get("line_rules") or []],
+             "Links": [(l["name"], l["if"], ", ".join(l["then"])) for l in doc.get("links") or []]}
+    for sheet, rows in rules.items():
+        book[sheet].delete_rows(2, book[sheet].max_row)
+        for row in rows:
+            book[sheet].append(list(row))
+    return saved(book)

@@ -16,7 +16,7 @@ from receptor_planner_tools import cluster
 from receptor_planner.checker import check
 from receptor_planner_tools.generator import generate
 
-from builders import import_doc, new_run, solve
+from builders import filled_workbook, import_doc, new_run, solve
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,6 +67,20 @@ def test_solve_writes_a_workbook_when_asked_for_xlsx(files, tmp_path):
     lines = json.loads(done.stdout)["lines"]
     rotations = load_workbook(book, read_only=True)["Rotations"]
     assert sum(len(line["rotations"]) for line in lines) == rotations.max_row - 1  # a header row, then one each
+
+
+def test_a_filled_template_solves_to_a_workbook_and_a_report_without_json(tmp_path):
+    """The planner's whole path offline: the service workbook in, the lines workbook and the page out."""
+    from receptor_planner.service_workbook import read_workbook
+
+    service = tmp_path / "service.xlsx"
+    service.write_bytes(filled_workbook(generate("regional", seed=1)))
+    lines, page = tmp_path / "lines.xlsx", tmp_path / "year.html"
+    done = planner("solve", str(service), "--constraints", "VIC_PGY1", "-o", str(lines), "--report", str(page))
+    assert done.returncode == 0, done.stderr
+    assert "status: COMPLETED" in done.stderr
+    n = len(read_workbook(service.read_bytes())["positions"])
+    assert n and lines.stat().st_size > 0 and page.read_text().count('<tr class="line"') > 0
 
 
 def test_solve_json_prints_the_document_alone(files):

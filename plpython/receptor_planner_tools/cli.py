@@ -37,8 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planner", description=__doc__)
     sub = parser.add_subparsers()
 
-    solve = sub.add_parser("solve", help="solve an instance document without a database")
-    solve.add_argument("instance", type=Path)
+    solve = sub.add_parser("solve", help="solve an instance document, or a service workbook, without a database")
+    solve.add_argument("instance", type=Path, help="INSTANCE.json, or a service workbook SERVICE.xlsx")
     solve.add_argument("--lines", type=int, help="lines to build (default: as many as the posts hold)")
     solve.add_argument("--constraints", default="UNRESTRICTED", help="comma-separated rulesets, e.g. VIC_PGY1")
     solve.add_argument("--allow-partial", action="store_true", help="build as many lines as possible")
@@ -135,11 +135,24 @@ def _load_json(path: Path) -> dict:
         raise SystemExit(f"planner: {path} is not a JSON document to read: {e}")
 
 
+def _load_instance(path: Path) -> dict:
+    """An instance document, from JSON or from a service workbook (every problem names its cell)."""
+    if path.suffix.lower() != ".xlsx":
+        return _load_json(path)
+    from receptor_planner.service_workbook import read_workbook
+
+    try:
+        return read_workbook(path.read_bytes())
+    except FileNotFoundError:
+        raise SystemExit(f"planner: no such file: {path}")
+
+
 def _solve(args) -> int:
     from receptor_planner.solution import to_document
     from receptor_planner.solve import solve
 
-    instance = parse_instance(_load_json(args.instance))
+    instance_doc = _load_instance(args.instance)
+    instance = parse_instance(instance_doc)
     request = parse_request({
         "n_job_lines": args.lines or instance.default_lines(),
         "constraints": [c.strip() for c in args.constraints.split(",") if c.strip()],
@@ -149,11 +162,11 @@ def _solve(args) -> int:
     document = to_document(instance, request, result)
     text = json.dumps(document, indent=2)
     if args.output and args.output.suffix.lower() == ".xlsx":
-        write_solution_workbook(_load_json(args.instance), document, args.output)
+        write_solution_workbook(instance_doc, document, args.output)
     elif args.output:
         args.output.write_text(text + "\n")
     if args.report:
-        write_report(_load_json(args.instance), document, args.report)
+        write_report(instance_doc, document, args.report)
     if args.json or not args.output:
         print(text)
     if not args.json:
