@@ -30,25 +30,46 @@ comment on function planner.worker_statement(int, int) is
   'holds the slot or the slot is above planner.settings.max_concurrent_solves.';
 
 create or replace function planner._claim_run() returns public.allocation_planner_runs
-language sql set search_path = pg_catalog, public, planner
+language plpgsql set search_path = pg_catalog, public, planner
 as $$
-  with next_run as (
-    select id from public.allocation_planner_runs
-     where status = 'PENDING'
-     order by created_at, id
-     for update skip locked
-     limit 1)
+declare
+  claimed public.allocation_planner_runs;
+  per_org int := (planner._settings()).max_concurrent_per_org;
+begin
+  -- One claim at a time (a lock of the claim's own short transaction: the worker commits right after),
+  -- so two workers never both take an org's last free place.
+  perform pg_advisory_xact_lock(planner._claim_lock());
+  with solving as (
+    select org_id, count(*) as n from public.allocation_planner_runs where status = 'GENERATING' group by org_id),
+  queued as (
+    -- Round robin by org: an org's k-th queued run (counting what it already has solving) waits for every
+    -- other org's k-th; oldest first within an org. An org at its cap of concurrent solves waits.
+    select r.id, r.created_at,
+           row_number() over (partition by r.org_id order by r.created_at, r.id) + coalesce(s.n, 0) as turn
+      from public.allocation_planner_runs r
+      left join solving s on s.org_id = r.org_id
+     where r.status = 'PENDING' and coalesce(s.n, 0) < per_org)
   update public.allocation_planner_runs r
      set status = 'GENERATING', started_at = clock_timestamp(), finished_at = null, worker_pid = pg_backend_pid(),
          attempt = r.attempt + 1
-    from next_run
-   where r.id = next_run.id
-  returning r.*;
+   where r.id = (select q.id from queued q join public.allocation_planner_runs p on p.id = q.id
+                  order by q.turn, q.created_at, q.id
+                  for update of p skip locked
+                  limit 1)
+  returning r.* into claimed;
+  return claimed;
+end
 $$;
 -- clock_timestamp, not now(): planner.work's transaction may have begun a poll interval before the claim.
 comment on function planner._claim_run() is
-  'Claims the oldest PENDING run (FOR UPDATE SKIP LOCKED): GENERATING, started_at, this backend''s pid, '
-  'attempt + 1. Null when none is pending.';
+  'Claims the next PENDING run fairly (FOR UPDATE SKIP LOCKED): round robin by org, oldest first within an '
+  'org, none of an org already solving planner.settings.max_concurrent_per_org runs; sets GENERATING, '
+  'started_at, this backend''s pid, attempt + 1. Null when none may start.';
+
+create or replace function planner._claim_lock() returns bigint
+language sql immutable set search_path = pg_catalog
+as $$ select (7159::bigint << 32) $$;
+comment on function planner._claim_lock() is 'The advisory lock that makes claims one at a time.';
 
 create or replace function planner.rescue() returns int
 language plpgsql set search_path = pg_catalog, public, planner

@@ -228,9 +228,10 @@ class Queue:
         for worker in self.workers:
             worker.stop(self.db)
         self.db.execute("update planner.settings s set (max_concurrent_solves, solver_threads, max_attempts, "
-                        "deadline_margin_seconds, max_queued_per_org, poll_seconds, solve_nice, schedule_enabled) "
+                        "deadline_margin_seconds, max_queued_per_org, poll_seconds, solve_nice, schedule_enabled, "
+                        "max_concurrent_per_org) "
                         "= (select max_concurrent_solves, solver_threads, max_attempts, deadline_margin_seconds, "
-                        "max_queued_per_org, poll_seconds, solve_nice, schedule_enabled "
+                        "max_queued_per_org, poll_seconds, solve_nice, schedule_enabled, max_concurrent_per_org "
                         "from jsonb_populate_record(null::planner.settings, %s))", [Jsonb(self.saved_settings)])
         self.db.execute("select planner.schedule_workers()")  # follows the restored (disabled) schedule
         self.stop_other_workers()
@@ -599,6 +600,36 @@ def test_solving_threads_run_at_the_nice_value_and_the_backend_does_not(queue):
 def _planner_jobs(db) -> dict[str, tuple[str, str]]:
     return {name: (schedule, command) for name, schedule, command in db.execute(
         "select jobname, schedule, command from cron.job where jobname like 'planner-%'")}
+
+
+def _claim(db) -> str | None:
+    return db.execute("select id from planner._claim_run()").fetchone()[0]
+
+
+def test_runs_are_claimed_round_robin_by_org_and_one_org_never_holds_every_slot(queue):
+    """Org A queues ten runs, then org B one: B's starts before A's second; while A solves as many runs as
+    max_concurrent_per_org allows, A's queue waits and other orgs' runs start."""
+    db = queue.db
+    doc_a, allocation_a = queue.import_doc("rural", 3)
+    org_a = db.execute("select org_id from allocation_runs where id = %s", [allocation_a]).fetchone()[0]
+    # one active run per allocation run: A's ten runs are of ten allocation runs of its org
+    allocations_a = [allocation_a] + [queue.import_doc("rural", 3, org=org_a)[1] for _ in range(9)]
+    a_runs = [new_run(db, allocation, lines_of(doc_a)) for allocation in allocations_a]
+    doc_b, allocation_b = queue.import_doc("rural", 5)
+    b_run = new_run(db, allocation_b, lines_of(doc_b))
+    assert _claim(db) == a_runs[0]
+    assert _claim(db) == b_run  # A solves one already: its cap (1) holds its queue back
+    assert _claim(db) is None  # both orgs at their cap, though A has nine queued
+    db.execute("update allocation_planner_runs set status = 'CANCELLED' where id = %s", [a_runs[0]])
+    assert _claim(db) == a_runs[1]  # A's place came free: its oldest queued run
+    db.execute("update allocation_planner_runs set status = 'CANCELLED' where id = any(%s)", [[a_runs[1], b_run]])
+
+    queue.settings(max_concurrent_per_org=2)
+    c_doc, allocation_c = queue.import_doc("rural", 7)
+    c_run = new_run(db, allocation_c, lines_of(c_doc))
+    # A has eight queued (a_runs[2:]) and C one, queued last: A's next, then C's first, then A's again
+    assert [_claim(db), _claim(db), _claim(db)] == [a_runs[2], c_run, a_runs[3]]
+    assert _claim(db) is None  # A solves two, its cap; C has nothing more
 
 
 def test_schedule_workers_installs_the_jobs_idempotently(queue):

@@ -24,8 +24,11 @@ create table if not exists planner.settings (
 );
 comment on table planner.settings is
   'Queue settings (one row): concurrent solves, CP-SAT threads per solve, attempts, deadline margin, '
-  'queued runs per org, the worker''s poll interval, the CPU niceness of solving threads, and whether '
-  'pg_cron drives the workers.';
+  'queued runs per org, the worker''s poll interval, the CPU niceness of solving threads, whether '
+  'pg_cron drives the workers, and how many runs of one org may solve at once (max_concurrent_per_org).';
+-- Added by name, so a database made before it gets it too (create table if not exists keeps the old table).
+alter table planner.settings add column if not exists max_concurrent_per_org int not null default 1
+  constraint max_concurrent_per_org_between_1_and_16 check (max_concurrent_per_org between 1 and 16);
 insert into planner.settings default values on conflict do nothing;
 -- Only the owner (the planner's migrations) reads or changes it; no policy grants anyone else.
 alter table planner.settings enable row level security;
