@@ -139,7 +139,7 @@ declare
 begin
   if settings.schedule_enabled then
     wanted := array(select format('planner-worker-%s', s) from generate_series(1, settings.max_concurrent_solves) s)
-              || 'planner-rescue'::text;
+              || array['planner-rescue', 'planner-prune'];
   end if;
   -- Remove only the jobs no longer wanted. pg_cron cancels the run in progress of a job that goes away,
   -- so dropping and re-creating every job (this runs on each schema load, e.g. `planner db start`)
@@ -155,11 +155,12 @@ begin
     jobs := jobs + 1;
   end loop;
   perform cron.schedule('planner-rescue', '* * * * *', 'select planner.rescue()');
-  return jobs + 1;
+  perform cron.schedule('planner-prune', '17 3 * * *', 'select planner.prune()');  -- daily, off the hour
+  return jobs + 2;
 end
 $$;
 comment on function planner.schedule_workers() is
-  'Installs the pg_cron jobs (one worker per concurrent solve, and the rescuer), updating existing ones in '
+  'Installs the pg_cron jobs (one worker per concurrent solve, the rescuer, the daily prune), updating existing ones in '
   'place (their runs in progress go on) and removing the ones no longer wanted; installs nothing when '
   'planner.settings.schedule_enabled is false. Idempotent. Returns the job count.';
 

@@ -229,9 +229,10 @@ class Queue:
             worker.stop(self.db)
         self.db.execute("update planner.settings s set (max_concurrent_solves, solver_threads, max_attempts, "
                         "deadline_margin_seconds, max_queued_per_org, poll_seconds, solve_nice, schedule_enabled, "
-                        "max_concurrent_per_org) "
+                        "max_concurrent_per_org, log_retention_days, history_keep) "
                         "= (select max_concurrent_solves, solver_threads, max_attempts, deadline_margin_seconds, "
-                        "max_queued_per_org, poll_seconds, solve_nice, schedule_enabled, max_concurrent_per_org "
+                        "max_queued_per_org, poll_seconds, solve_nice, schedule_enabled, max_concurrent_per_org, "
+                        "log_retention_days, history_keep "
                         "from jsonb_populate_record(null::planner.settings, %s))", [Jsonb(self.saved_settings)])
         self.db.execute("select planner.schedule_workers()")  # follows the restored (disabled) schedule
         self.stop_other_workers()
@@ -637,13 +638,14 @@ def test_schedule_workers_installs_the_jobs_idempotently(queue):
     assert _planner_jobs(db) == {}  # the test server runs without the schedule
     try:
         queue.settings(schedule_enabled=True)
-        assert db.execute("select planner.schedule_workers()").fetchone()[0] == 2
-        assert db.execute("select planner.schedule_workers()").fetchone()[0] == 2
-        assert _planner_jobs(db) == {"planner-worker-1": ("* * * * *", db.execute("select planner.worker_statement(1)").fetchone()[0]),
-                                     "planner-rescue": ("* * * * *", "select planner.rescue()")}
-        queue.settings(max_concurrent_solves=2)
         assert db.execute("select planner.schedule_workers()").fetchone()[0] == 3
-        assert set(_planner_jobs(db)) == {"planner-worker-1", "planner-worker-2", "planner-rescue"}
+        assert db.execute("select planner.schedule_workers()").fetchone()[0] == 3
+        assert _planner_jobs(db) == {"planner-worker-1": ("* * * * *", db.execute("select planner.worker_statement(1)").fetchone()[0]),
+                                     "planner-rescue": ("* * * * *", "select planner.rescue()"),
+                                     "planner-prune": ("17 3 * * *", "select planner.prune()")}
+        queue.settings(max_concurrent_solves=2)
+        assert db.execute("select planner.schedule_workers()").fetchone()[0] == 4
+        assert set(_planner_jobs(db)) == {"planner-worker-1", "planner-worker-2", "planner-rescue", "planner-prune"}
         queue.settings(schedule_enabled=False)
         assert db.execute("select planner.schedule_workers()").fetchone()[0] == 0
         assert _planner_jobs(db) == {}
@@ -661,7 +663,7 @@ def test_pg_cron_drives_the_worker(queue):
     allocation_run, run_id = queue.small_run(seed=11)
     try:
         queue.settings(schedule_enabled=True)
-        assert db.execute("select planner.schedule_workers()").fetchone()[0] == 2
+        assert db.execute("select planner.schedule_workers()").fetchone()[0] == 3
         assert queue.wait_status(run_id, "COMPLETED", "INFEASIBLE", "FAILED", timeout=150) == "COMPLETED"
     finally:
         queue.settings(schedule_enabled=False)

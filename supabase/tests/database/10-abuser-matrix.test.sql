@@ -12,7 +12,7 @@
 -- tests/test_pgtap.py checks that the two agree cell by cell.
 
 begin;
-select plan(794);
+select plan(801);
 
 -- ---------------------------------------------------------------- fixture: org A with a row in every table, org B beside it
 
@@ -280,6 +280,7 @@ insert into expectations (target, action, anon, non_member, viewer_a, planner_a,
   ('planner.restore_job_lines',    'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'allow'),
   ('planner.solve_run',            'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('planner.rescue',               'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
+  ('planner.prune',                'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('planner.schedule_workers',     'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('planner.unschedule_workers',   'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
   ('planner.worker_statement',     'execute',  'deny', 'deny', 'deny',  'deny',  'deny',  'deny', 'deny'),
@@ -470,6 +471,7 @@ insert into statements values
   ('planner.restore_job_lines', 'execute', $$select planner.restore_job_lines({history_a})$$),
   ('planner.solve_run', 'execute', $$select planner.solve_run({planner_run_pending})$$),
   ('planner.rescue', 'execute', $$select planner.rescue()$$),
+  ('planner.prune', 'execute', $$select planner.prune()$$),
   ('planner.schedule_workers', 'execute', $$select planner.schedule_workers()$$),
   ('planner.unschedule_workers', 'execute', $$select planner.unschedule_workers()$$),
   ('planner.worker_statement', 'execute', $$select planner.worker_statement(1, 0)$$),
